@@ -1,0 +1,107 @@
+"""The `conflictstats` command line. Each sub-command's work lives in the module it names;
+this file only parses arguments, so `conflictstats --help` stays quick and lean."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .errors import EXIT_USAGE, ConflictstatsError
+from .registry import DEFAULT_DATASET
+
+# command -> "module:function"; the function takes the parsed args and returns an exit code.
+HANDLERS = {
+    "list": "conflictstats.commands:cmd_list",
+    "show": "conflictstats.commands:cmd_show",
+    "build": "conflictstats.commands:cmd_build",
+    "validate": "conflictstats.commands:cmd_validate",
+    "cite": "conflictstats.commands:cmd_cite",
+    "check": "conflictstats.consistency:cmd_check",
+    "backtest": "conflictstats.models.cli:backtest_command",
+    "simulate": "conflictstats.models.cli:simulate_command",
+    "report": "conflictstats.report:report_command",
+    "fetch": "conflictstats.fetch:fetch_command",
+    "export": "conflictstats.export:export_command",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="conflictstats",
+                                description="Sourced conflict figures and honest statistics.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def ds(sp):
+        sp.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset name (default: %(default)s)")
+
+    sp = sub.add_parser("list", help="list datasets, their tables and row counts")
+    sp = sub.add_parser("show", help="print a table")
+    sp.add_argument("table", help="sources, figures, events or codebook")
+    sp.add_argument("--metric", help="only figures of this metric")
+    sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    ds(sp)
+    sp = sub.add_parser("build", help="validate the curated TOML and write the Parquet tables")
+    ds(sp)
+    sp.add_argument("--out", help="output folder (default: the dataset's own folder)")
+    sp = sub.add_parser("validate", help="check a CSV or Parquet file (or a folder) against the schemas")
+    sp.add_argument("path")
+    sp.add_argument("--table", help="which table the file holds (default: from the file name or columns)")
+    ds(sp)
+    sp = sub.add_parser("cite", help="how to cite a dataset")
+    ds(sp)
+    sp.add_argument("--format", choices=["text", "bibtex", "both"], default="both")
+    sp = sub.add_parser("check", help="cross-figure consistency warnings for curators")
+    ds(sp)
+    sp = sub.add_parser("backtest", help="leave-one-document-out validation of a metric's model")
+    sp.add_argument("--metric", required=True)
+    sp.add_argument("--json", action="store_true")
+    ds(sp)
+    sp = sub.add_parser("simulate", help="calibration on synthetic campaigns with known truth")
+    sp.add_argument("--runs", type=int, default=20)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--json", action="store_true")
+    sp = sub.add_parser("report", help="build the campaign report (HTML + Markdown)")
+    ds(sp)
+    sp.add_argument("--out", help="output folder (default: reports/<dataset> in a checkout, ./reports/<dataset> otherwise)")
+    sp.add_argument("--quiet", action="store_true", help="no progress display")
+    sp = sub.add_parser("fetch", help="download and verify a published release")
+    ds(sp)
+    sp.add_argument("--release")
+    sp.add_argument("--base-url")
+    sp.add_argument("--cache-dir")
+    sp = sub.add_parser("export", help="write the tables as CSV, Parquet or XLSX with a README")
+    ds(sp)
+    sp.add_argument("--format", choices=["csv", "parquet", "xlsx"], default="csv")
+    sp.add_argument("--out", required=True)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from . import __version__
+
+        print(__version__)
+        return 0
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    module, func = HANDLERS[args.command].split(":")
+    try:
+        handler = getattr(importlib.import_module(module), func)
+        return int(handler(args) or 0)
+    except ConflictstatsError as exc:
+        print(f"conflictstats {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

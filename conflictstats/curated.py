@@ -1,0 +1,62 @@
+"""Read the human-edited TOML files of a dataset into raw tables.
+
+One file per document (``sources/<source_id>.toml``) holds the document, its figures and the
+events it dates; ``codebook.toml`` holds the metrics. Raw tables keep each row's file and
+place in it, so a failure can be traced to the line a curator must fix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .contract import COLUMNS
+from .errors import UnreadableError
+from .registry import tomllib
+
+SOURCE_FILES = "sources"
+
+
+def _load_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise UnreadableError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise UnreadableError(f"{path}: cannot be read: {exc.strerror}") from None
+
+
+def read_curated(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, list[str]]]:
+    """Raw tables and, per table, where each row came from."""
+    rows: dict[str, list[dict]] = {"sources": [], "figures": [], "events": [], "codebook": []}
+    where: dict[str, list[str]] = {k: [] for k in rows}
+
+    book = _load_toml(folder / "codebook.toml")
+    for i, m in enumerate(book.get("metric", []), 1):
+        rows["codebook"].append(dict(m))
+        where["codebook"].append(f"codebook.toml, [[metric]] #{i}")
+
+    files = sorted((folder / SOURCE_FILES).glob("*.toml"))
+    for path in files:
+        rel = f"{SOURCE_FILES}/{path.name}"
+        doc = _load_toml(path)
+        unknown = set(doc) - {"source", "figures", "events"}
+        if unknown or "source" not in doc:
+            raise UnreadableError(f"{rel}: a source file holds one [source] table and optional "
+                                  f"[[figures]] and [[events]] lists (found: {', '.join(sorted(doc)) or 'nothing'}).")
+        src = dict(doc["source"])
+        rows["sources"].append(src)
+        where["sources"].append(f"{rel}, [source]")
+        sid = src.get("source_id")
+        for kind in ("figures", "events"):
+            for i, item in enumerate(doc.get(kind, []), 1):
+                item = dict(item)
+                if "source_id" in item and item["source_id"] != sid:
+                    raise UnreadableError(f"{rel}: [[{kind}]] #{i} names source_id '{item['source_id']}', "
+                                          f"but this file is the document '{sid}'.")
+                item["source_id"] = sid
+                rows[kind].append(item)
+                where[kind].append(f"{rel}, [[{kind}]] #{i}")
+    return ({k: pd.DataFrame(v) if v else pd.DataFrame(columns=list(COLUMNS[k])) for k, v in rows.items()}, where)

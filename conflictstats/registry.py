@@ -1,0 +1,113 @@
+"""Where datasets live and what each one declares (coverage, release, license, citation).
+
+Installed wheels carry the datasets inside the package (``conflictstats/datasets``, found with
+importlib.resources); a source checkout uses the top-level ``datasets/`` folder. Dataset names
+are checked against the registry before any path is built, so a name like ``../x`` never
+reaches the file system.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from .errors import UnknownNameError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_DATASET = "idlib-2019"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+def datasets_root() -> Path:
+    """The folder holding one sub-folder per dataset."""
+    packaged = resources.files("conflictstats").joinpath("datasets")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "datasets"
+
+
+def in_checkout() -> bool:
+    """True when running from a source checkout (the curated text is editable there)."""
+    root = Path(__file__).resolve().parent.parent
+    return (root / "pyproject.toml").is_file() and (root / "datasets").is_dir()
+
+
+def list_datasets() -> list[str]:
+    """Names of the datasets shipped with this installation."""
+    root = datasets_root()
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / "dataset.toml").is_file() and _NAME.match(p.name))
+
+
+def dataset_dir(name: str) -> Path:
+    """The folder of a registered dataset; refuses unknown or malformed names."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise UnknownNameError(f"'{name}' is not a valid dataset name (lowercase letters, digits and '-').")
+    known = list_datasets()
+    if name not in known:
+        raise UnknownNameError(f"unknown dataset '{name}'; available: {', '.join(known) or 'none'}.")
+    return datasets_root() / name
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """The facts of dataset.toml, the one place they are written."""
+
+    name: str
+    title: str
+    description: str
+    release: str
+    release_date: dt.date
+    license: str
+    code_license: str
+    coverage_start: dt.date
+    coverage_end: dt.date
+    campaign_start: dt.date
+    campaign_end: dt.date
+    authors: tuple[str, ...]
+    homepage: str
+    path: Path
+
+    @property
+    def coverage(self) -> tuple[dt.date, dt.date]:
+        return (self.coverage_start, self.coverage_end)
+
+    def citation(self) -> str:
+        who = ", ".join(self.authors)
+        return (f"{who} ({self.release_date.year}). {self.title}. conflictstats dataset '{self.name}', "
+                f"release {self.release}. License {self.license}. {self.homepage}")
+
+    def bibtex(self) -> str:
+        key = f"conflictstats_{self.name.replace('-', '_')}_{self.release.replace('.', '_')}"
+        return (f"@misc{{{key},\n"
+                f"  author = {{{' and '.join(self.authors)}}},\n"
+                f"  title = {{{self.title}}},\n"
+                f"  year = {{{self.release_date.year}}},\n"
+                f"  version = {{{self.release}}},\n"
+                f"  howpublished = {{conflictstats dataset {self.name}}},\n"
+                f"  url = {{{self.homepage}}},\n"
+                f"  note = {{License {self.license}}}\n}}")
+
+
+@lru_cache(maxsize=None)
+def dataset_info(name: str = DEFAULT_DATASET) -> DatasetInfo:
+    path = dataset_dir(name)
+    with open(path / "dataset.toml", "rb") as fh:
+        d = tomllib.load(fh)["dataset"]
+    return DatasetInfo(
+        name=d["name"], title=d["title"], description=" ".join(d["description"].split()),
+        release=d["release"], release_date=d["release_date"], license=d["license"],
+        code_license=d["code_license"], coverage_start=d["coverage_start"],
+        coverage_end=d["coverage_end"], campaign_start=d["campaign_start"],
+        campaign_end=d["campaign_end"], authors=tuple(d["authors"]), homepage=d["homepage"], path=path,
+    )

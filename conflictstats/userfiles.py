@@ -1,0 +1,99 @@
+"""Reading tables that users hand us (CSV or Parquet) for `conflictstats validate`.
+
+Anything that cannot be read as a table at all is an UnreadableError naming the file and
+what is wrong; cells that can be read but break rules are left to the validator.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from . import contract as c
+from .errors import UnknownNameError, UnreadableError
+
+MAX_BYTES = 2 * 1024**3  # refuse files larger than this before reading them
+
+
+def guess_table(path: Path, columns: list[str] | None = None) -> str:
+    stem = path.name.split(".")[0].lower()
+    if stem in c.TABLES:
+        return stem
+    if columns:
+        best = max(c.TABLES, key=lambda t: len(set(columns) & set(c.COLUMNS[t])))
+        if set(columns) & set(c.COLUMNS[best]):
+            return best
+    raise UnknownNameError(f"{path}: cannot tell which table this file holds; pass --table "
+                           f"({', '.join(c.TABLES)}).")
+
+
+def read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    raw = _read_bytes(path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableError(f"{path}: not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x}); "
+                              f"save the CSV as UTF-8.") from None
+    if not text.strip():
+        raise UnreadableError(f"{path}: the file is empty.")
+    header = text.splitlines()[0]
+    if "," not in header:
+        sep = next((s for s in (";", "\t", "|") if s in header), None)
+        hint = f" It looks {'tab' if sep == chr(9) else repr(sep)}-separated;" if sep else ""
+        raise UnreadableError(f"{path}: the header line has no commas.{hint} conflictstats reads "
+                              f"comma-separated CSV with a header row.")
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise UnreadableError(f"{path}: not valid CSV: {exc}.") from None
+    head, body = rows[0], [r for r in rows[1:] if r]
+    bad = [i for i, r in enumerate(body) if len(r) != len(head)]
+    if bad:
+        raise UnreadableError(f"{path}: line {bad[0] + 2} has {len(body[bad[0]])} fields but the header has "
+                              f"{len(head)} ({len(bad)} such line{'s' if len(bad) > 1 else ''}).")
+    df = pd.DataFrame(body, columns=head, dtype="object")
+    return df, [f"{path.name}, line {i + 2}" for i in range(len(df))]
+
+
+def read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    raw = _read_bytes(path)
+    try:
+        table = pq.read_table(pa.BufferReader(raw))
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise UnreadableError(f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc}).") from None
+    for f in table.schema:
+        if isinstance(f.type, pa.ExtensionType) or (f.metadata and b"ARROW:extension:name" in f.metadata):
+            raise UnreadableError(f"{path}: column '{f.name}' uses an Arrow extension type ({f.type}); "
+                                  f"conflictstats files use plain types only.")
+    df = table.to_pandas(date_as_object=True, types_mapper=None)
+    df = df.astype("object").where(df.notna(), None)
+    return df, [f"{path.name}, row {i}" for i in range(len(df))]
+
+
+def read_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_csv(path)
+    if suffix in (".parquet", ".pq"):
+        return read_parquet(path)
+    raise UnreadableError(f"{path}: unsupported file type '{suffix}'; use .csv or .parquet.")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UnreadableError(f"{path}: cannot be read: {exc.strerror}.") from None
+    if path.is_dir():
+        raise UnreadableError(f"{path}: is a folder, not a file.")
+    if size > MAX_BYTES:
+        raise UnreadableError(f"{path}: {size} bytes is larger than the {MAX_BYTES} bytes conflictstats reads.")
+    if size == 0:
+        raise UnreadableError(f"{path}: the file is empty.")
+    return path.read_bytes()
