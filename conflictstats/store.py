@@ -53,17 +53,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f"{TMP_PREFIX}{path.name}.{os.getpid()}.{secrets.token_hex(4)}"
-    fd = None
-    if hasattr(os, "O_TMPFILE"):
-        try:
-            fd = os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o644)
-        except OSError:
-            fd = None
+    fd = _unnamed_tmpfile(folder)
     try:
         if fd is not None:
             _write_all(fd, data)
             os.fsync(fd)
-            os.link(f"/proc/self/fd/{fd}", tmp)  # give the finished file a name only now
+            _name_tmpfile(fd, tmp)  # the finished file gets a name only now
         else:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             _write_all(fd, data)
@@ -78,6 +73,41 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     finally:
         if fd is not None:
             os.close(fd)
+
+
+def _unnamed_tmpfile(folder: Path) -> int | None:
+    """An O_TMPFILE descriptor in ``folder`` (vanishes if we are killed), or None where unsupported."""
+    if not hasattr(os, "O_TMPFILE") or _linkat() is None:
+        return None
+    try:
+        return os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o644)
+    except OSError:
+        return None
+
+
+_LIBC = []
+
+
+def _linkat():
+    if not _LIBC:
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            _LIBC.append(libc.linkat)
+        except (OSError, AttributeError):
+            _LIBC.append(None)
+    return _LIBC[0]
+
+
+def _name_tmpfile(fd: int, target: Path) -> None:
+    import ctypes
+
+    at_fdcwd, at_symlink_follow = -100, 0x400
+    rc = _linkat()(at_fdcwd, f"/proc/self/fd/{fd}".encode(), at_fdcwd, os.fsencode(target), at_symlink_follow)
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err), str(target))
 
 
 def _write_all(fd: int, data: bytes) -> None:
