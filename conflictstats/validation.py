@@ -44,12 +44,11 @@ def check_table(raw: pd.DataFrame, table: str, ctx: Context | None = None,
                 where: Sequence[str] | None = None, keys: Sequence[str] | None = None,
                 ) -> tuple[pd.DataFrame, list[Failure]]:
     """Parse and validate one table lazily; return the parsed frame and every failure."""
-    where = list(where) if where is not None else [""] * len(raw)
+    where = where if where is not None else _Blank()
     if keys is None:
         id_col = {"sources": "source_id", "figures": "figure_id", "events": "event_id",
                   "codebook": "metric"}[table]
-        keys = [str(v) if v is not None else "" for v in raw[id_col]] if id_col in raw.columns else [""] * len(raw)
-    keys = list(keys)
+        keys = _Keys(raw[id_col]) if id_col in raw.columns else _Blank()
     frame, failures = coerce(raw, table, where, keys)
     already = {(f.row, f.column) for f in failures}
     broken_cols = {f.column for f in failures if f.row is None}
@@ -86,13 +85,31 @@ def check_table(raw: pd.DataFrame, table: str, ctx: Context | None = None,
     return frame, failures
 
 
+class _Blank:
+    """An empty label for every row, without building a list of them."""
+
+    def __getitem__(self, i: int) -> str:
+        return ""
+
+
+class _Keys:
+    """Row ids looked up only for the rows that fail."""
+
+    def __init__(self, column: pd.Series):
+        self.column = column.reset_index(drop=True)
+
+    def __getitem__(self, i: int) -> str:
+        v = self.column.iat[i]
+        return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
+
 def _plain(v: object) -> object:
     if isinstance(v, pd.Timestamp):
         return v.date().isoformat()
-    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v):
         return None
-    if hasattr(v, "item"):
-        return v.item()
+    if hasattr(v, "tolist"):
+        return v.tolist()
     return v
 
 
