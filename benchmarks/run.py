@@ -1,0 +1,255 @@
+"""Measure every user path, each against a plain baseline in the same run.
+
+    python benchmarks/run.py [--quick] [--json] [--only NAME ...]
+
+Whole processes are timed where start-up matters; every timing is the median of several runs.
+Results go to benchmarks/results/<name>.json (with machine info) and, with --json, to stdout.
+Nothing here asserts a time: the numbers are for reading, and for the report's appendix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results"
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+TARGETS = {"cold_start_ratio": 1.3, "validation_ratio": 3.0, "fit_seconds": 10.0}
+
+
+def machine() -> dict:
+    import numpy
+    import pandas
+    import pyarrow
+
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "numpy": numpy.__version__, "pandas": pandas.__version__, "pyarrow": pyarrow.__version__}
+
+
+def median_time(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def process_time(code: str, repeat: int) -> float:
+    """Median wall time of a fresh interpreter running ``code``."""
+    def run():
+        subprocess.run([sys.executable, "-c", code], check=True, cwd="/", capture_output=True)
+    run()  # warm the OS file cache once for both sides
+    return median_time(run, repeat)
+
+
+class PeakRSS:
+    """Peak resident memory of this process while the block runs (sampled; Linux /proc)."""
+
+    def __enter__(self):
+        self.peak = self._rss()
+        self._stop = False
+        self._t = threading.Thread(target=self._poll, daemon=True)
+        self._t.start()
+        return self
+
+    def _poll(self):
+        while not self._stop:
+            self.peak = max(self.peak, self._rss())
+            time.sleep(0.02)
+
+    def __exit__(self, *exc):
+        self._stop = True
+        self._t.join()
+        self.peak = max(self.peak, self._rss())
+
+    @staticmethod
+    def _rss() -> int:
+        try:
+            with open("/proc/self/statm") as fh:
+                return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            return 0
+
+
+# --- the benchmarks ----------------------------------------------------------------------------
+
+def bench_cold_start(quick: bool) -> dict:
+    from conflictstats.api import table_path
+
+    path = str(table_path("figures"))
+    repeat = 5 if quick else 11
+    ours = process_time("import conflictstats; conflictstats.load('figures')", repeat)
+    plain = process_time(f"import pandas; pandas.read_parquet({path!r})", repeat)
+    bare = process_time("pass", repeat)
+    return {"conflictstats_load_s": ours, "pandas_read_parquet_s": plain, "python_startup_s": bare,
+            "ratio": ours / plain, "target": TARGETS["cold_start_ratio"], "runs": repeat}
+
+
+def bench_validation(quick: bool) -> dict:
+    from baseline_checks import check_figures_plain
+    from synthetic import tiled_figures
+
+    from conflictstats.registry import dataset_info
+    from conflictstats.schemas import Context
+    from conflictstats.validation import check_table
+
+    info = dataset_info()
+    out = {}
+    sizes = [200_000, 1_000_000] if quick else [1_000_000, 10_000_000]
+    for n in sizes:
+        df, ctx = tiled_figures(n)
+        context = Context(coverage_start=info.coverage_start, coverage_end=info.coverage_end, **ctx)
+        repeat = 1 if n >= 10_000_000 else (2 if quick else 3)
+        with PeakRSS() as mem_ours:
+            t_ours = median_time(lambda: check_table(df, "figures", context), repeat)
+        with PeakRSS() as mem_plain:
+            t_plain = median_time(lambda: check_figures_plain(df, ctx["published"], ctx["metrics"], info.coverage), repeat)
+        out[str(n)] = {"rows": n, "schema_s": t_ours, "plain_pandas_s": t_plain,
+                       "schema_rows_per_s": n / t_ours, "plain_rows_per_s": n / t_plain,
+                       "ratio": t_ours / t_plain, "peak_rss_schema_mb": mem_ours.peak / 2**20,
+                       "peak_rss_plain_mb": mem_plain.peak / 2**20, "runs": repeat}
+        del df
+        gc.collect()
+    out["ratio"] = max(v["ratio"] for v in out.values() if isinstance(v, dict))
+    out["target"] = TARGETS["validation_ratio"]
+    return out
+
+
+def bench_models(quick: bool) -> dict:
+    try:
+        from conflictstats import models
+        from conflictstats.models import backtest as bt
+        from conflictstats.models import simulate as sim
+    except ImportError as exc:
+        return {"available": False, "why": str(exc)}
+    out: dict = {"available": True, "fit": {}}
+    for metric in ("civilians_killed", "people_displaced", "children_killed"):
+        tracemalloc.start()
+        t = time.perf_counter()
+        try:
+            models.fit(metric)
+            secs = time.perf_counter() - t
+            err = None
+        except Exception as exc:  # a metric the model cannot fit is reported, not hidden
+            secs, err = time.perf_counter() - t, f"{type(exc).__name__}: {exc}"
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        out["fit"][metric] = {"seconds": secs, "peak_python_mb": peak / 2**20, "error": err,
+                              "target_s": TARGETS["fit_seconds"]}
+    t = time.perf_counter()
+    scores = bt.backtest("civilians_killed")
+    out["backtest_civilians_killed"] = {"seconds": time.perf_counter() - t, "n_held_out": scores.get("n_held_out")}
+    runs = 20 if quick else 200
+    t = time.perf_counter()
+    sim_scores = sim.simulate(runs=runs, seed=0)
+    out["simulation"] = {"runs": runs, "seconds": time.perf_counter() - t,
+                         "scores": {k: v for k, v in sim_scores.items() if not isinstance(v, (list, dict))}}
+    return out
+
+
+def bench_scale(quick: bool) -> dict:
+    try:
+        from conflictstats.models import fit
+        from conflictstats.models.simulate import synthetic_campaign
+    except ImportError as exc:
+        return {"available": False, "why": str(exc)}
+    import numpy as np
+
+    factors = [1, 3, 10] if quick else [1, 10, 100]
+    rows = []
+    for k in factors:
+        try:
+            figures, events, _truth = synthetic_campaign(seed=1, scale=k)
+        except TypeError:
+            return {"available": False, "why": "synthetic_campaign() has no scale= parameter"}
+        t = time.perf_counter()
+        fit("synthetic", figures=figures, events=events)
+        rows.append({"scale": k, "figures": len(figures), "seconds": time.perf_counter() - t})
+    x = np.log([r["figures"] for r in rows])
+    y = np.log([r["seconds"] for r in rows])
+    slope = float(np.polyfit(x, y, 1)[0]) if len(rows) > 1 else float("nan")
+    return {"available": True, "runs": rows, "loglog_exponent": slope}
+
+
+def bench_report(quick: bool) -> dict:
+    try:
+        from conflictstats.report import build_report
+    except ImportError as exc:
+        return {"available": False, "why": str(exc)}
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        build_report("idlib-2019", Path(tmp), progress=False)
+        secs = time.perf_counter() - t
+    bare = process_time("import pandas, pyarrow, statsmodels.api, matplotlib.pyplot, pandera.pandas", 3)
+    return {"available": True, "report_s": secs, "import_libraries_s": bare, "ratio": secs / bare}
+
+
+BENCHES = {"cold_start": bench_cold_start, "validation": bench_validation, "models": bench_models,
+           "scale": bench_scale, "report": bench_report}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (under 3 minutes)")
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--only", nargs="*", choices=sorted(BENCHES), help="run only these")
+    args = ap.parse_args(argv)
+    results = {"machine": machine(), "quick": args.quick, "benchmarks": {}}
+    t0 = time.perf_counter()
+    for name in args.only or BENCHES:
+        t = time.perf_counter()
+        print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+        results["benchmarks"][name] = BENCHES[name](args.quick)
+        print(f"[bench] {name} done in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+    results["total_s"] = time.perf_counter() - t0
+    from conflictstats.store import atomic_write_bytes, dumps_json
+
+    RESULTS.mkdir(exist_ok=True)
+    atomic_write_bytes(RESULTS / ("quick.json" if args.quick else "full.json"), dumps_json(results))
+    if args.json:
+        print(json.dumps(results, indent=2, sort_keys=True))
+    else:
+        print(summary(results))
+    return 0
+
+
+def summary(results: dict) -> str:
+    b = results["benchmarks"]
+    lines = []
+    if "cold_start" in b:
+        c = b["cold_start"]
+        lines.append(f"cold start: load {c['conflictstats_load_s']:.3f} s vs pandas.read_parquet "
+                     f"{c['pandas_read_parquet_s']:.3f} s -> ratio {c['ratio']:.2f} (target <= {c['target']})")
+    if "validation" in b:
+        for k, v in b["validation"].items():
+            if isinstance(v, dict):
+                lines.append(f"validation {v['rows']:>10,} rows: schema {v['schema_s']:.2f} s "
+                             f"({v['schema_rows_per_s']:,.0f} rows/s, peak {v['peak_rss_schema_mb']:.0f} MB) vs plain "
+                             f"{v['plain_pandas_s']:.2f} s -> ratio {v['ratio']:.2f}")
+    for name in ("models", "scale", "report"):
+        if name in b:
+            lines.append(f"{name}: {json.dumps(b[name], sort_keys=True, default=str)[:600]}")
+    lines.append(f"total {results['total_s']:.1f} s")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
