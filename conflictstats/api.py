@@ -13,7 +13,7 @@ import pandas as pd
 from . import contract as c
 from .errors import UnknownNameError, UnreadableError
 from .registry import DEFAULT_DATASET, dataset_dir, dataset_info, list_datasets
-from .store import read_sums, read_verified
+from .store import PARQUET_KEY, read_sums, read_verified
 
 __all__ = ["load", "list_datasets", "list_tables", "cite", "table_path"]
 
@@ -49,18 +49,32 @@ def read_table_file(path: Path, table: str, expected_sha256: str | None) -> pd.D
     import pyarrow.parquet as pq
 
     from .store import parquet_metadata
-    from .tables import to_public
+    from .tables import arrow_schema_problems, to_public
 
     data = read_verified(path, expected_sha256)
     try:
-        arrow = pq.read_table(pa.BufferReader(data))
-    except (pa.ArrowException, OSError) as exc:
-        raise UnreadableError(f"{path}: not a readable Parquet file ({exc}).") from None
-    meta = parquet_metadata(data)
-    if meta.get("table") != table:
-        raise UnreadableError(f"{path}: holds table '{meta.get('table')}', not '{table}'.")
-    df = arrow.to_pandas(date_as_object=False)
-    return to_public(df, table, meta.get("metrics"))
+        # One thread: pyarrow's thread pool can abort the interpreter after reading a corrupt file.
+        arrow = pq.read_table(pa.BufferReader(data), use_threads=False)
+        meta = parquet_metadata(data)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise UnreadableError(f"{path}: not a readable Parquet file ({type(exc).__name__}: "
+                              f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}).") from None
+    if not isinstance(meta, dict) or meta.get("table") != table:
+        found = meta.get("table") if isinstance(meta, dict) else None
+        raise UnreadableError(f"{path}: holds table '{found}', not '{table}' (its '{PARQUET_KEY.decode()}' "
+                              f"metadata says so).")
+    problems = arrow_schema_problems(arrow.schema, table)
+    metrics = meta.get("metrics")
+    if metrics is not None and not (isinstance(metrics, list) and all(isinstance(m, str) for m in metrics)
+                                    and len(set(metrics)) == len(metrics)):
+        problems.append("its metadata 'metrics' is not a list of distinct names")
+    if problems:
+        raise UnreadableError(f"{path}: is not the {table} table as conflictstats writes it: "
+                              f"{'; '.join(problems)}. Rebuild it with `conflictstats build` or fetch it again.")
+    try:
+        return to_public(arrow.to_pandas(date_as_object=False), table, metrics)
+    except (pa.ArrowException, ValueError, TypeError) as exc:
+        raise UnreadableError(f"{path}: cannot be converted to the {table} table ({exc}).") from None
 
 
 def load(table: str, dataset: str = DEFAULT_DATASET, release: str | None = None) -> pd.DataFrame:

@@ -18,7 +18,9 @@ from .curated import read_curated
 from .datapackage import PRIMARY_KEYS, descriptor, table_schema
 from .errors import ValidationError
 from .registry import DEFAULT_DATASET, DatasetInfo, dataset_info
-from .store import PARQUET_KEY, atomic_write_bytes, dumps_json, parquet_bytes, sha256_bytes, sweep_temporaries, write_sums
+from .release import MANIFEST, manifest, write_anchor
+from .store import (PARQUET_KEY, SUMS_FILE, atomic_write_bytes, dumps_json, parquet_bytes, sha256_bytes, sha256_file,
+                    sweep_temporaries, write_sums)
 from .tables import to_arrow
 from .validation import check_tables
 
@@ -46,7 +48,7 @@ def file_metadata(info: DatasetInfo, table: str, extra: dict | None = None) -> d
 def checked_tables(info: DatasetInfo, today: dt.date | None = None) -> dict[str, pd.DataFrame]:
     """The curated tables, validated and sorted; raises ValidationError listing every failure."""
     raw, where = read_curated(info.path)
-    typed, failures = check_tables(raw, info.coverage, where, today=today)
+    typed, failures = check_tables(raw, info.coverage, where, today=today, grouped_originators=True)
     if failures:
         raise ValidationError(failures, what=f"dataset {info.name} ({info.path})")
     for table, key in PRIMARY_KEYS.items():
@@ -71,6 +73,7 @@ def build(dataset: str = DEFAULT_DATASET, out_dir: Path | None = None,
     rows = {t: len(tables[t]) for t in c.TABLES}
     files = {t: (len(blobs[f"{t}.parquet"]), sha256_bytes(blobs[f"{t}.parquet"])) for t in c.TABLES}
     blobs[DATAPACKAGE] = dumps_json(descriptor(info, files, rows))
+    blobs[MANIFEST] = dumps_json(manifest(info, blobs, rows))
     changed = []
     for name, data in blobs.items():
         target = out / name
@@ -79,6 +82,8 @@ def build(dataset: str = DEFAULT_DATASET, out_dir: Path | None = None,
             changed.append(name)
     hashes = {name: sha256_bytes(data) for name, data in blobs.items()}
     write_sums(out, hashes)
+    if out.resolve() == info.path.resolve():  # the shipped folder: record its anchor for fetch()
+        write_anchor(out, info.release, sha256_file(out / SUMS_FILE))
     return BuildResult(dataset, out, rows, hashes, changed)
 
 

@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=["text", "bibtex", "both"], default="both")
     sp = sub.add_parser("check", help="cross-figure consistency warnings for curators")
     ds(sp)
+    sp.add_argument("--strict", action="store_true", help="exit 1 when any warning is unexplained")
     sp = sub.add_parser("backtest", help="leave-one-document-out validation of a metric's model")
     sp.add_argument("--metric", required=True)
     sp.add_argument("--json", action="store_true")

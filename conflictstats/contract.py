@@ -95,7 +95,7 @@ COLUMNS = {
     "figures": (
         "figure_id", "source_id", "metric", "value", "qualifier", "value_low", "value_high",
         "count_type", "period_start", "period_end", "date_precision", "area", "area_scope",
-        "admin1_pcodes", "originator", "originator_type", "perpetrator", "verification",
+        "admin1_pcodes", "originator", "originator_type", "originator_group", "perpetrator", "verification",
         "locator", "paraphrase", "notes",
     ),
     "events": (

@@ -48,21 +48,40 @@ def table_schema(table: str) -> dict:
     return schema
 
 
-def descriptor(info: DatasetInfo, files: dict[str, tuple[int, str]], rows: dict[str, int]) -> dict:
+# Files a descriptor can describe: extension -> media type. CSV is the flat rendering of
+# `conflictstats export`, where list cells are joined with LIST_SEPARATOR.
+FORMATS = {"parquet": "application/vnd.apache.parquet", "csv": "text/csv"}
+LIST_SEPARATOR = ";"
+
+
+def flat_table_schema(table: str) -> dict:
+    """The Table Schema of a table written as CSV: list columns become separated text."""
+    schema = table_schema(table)
+    for field in schema["fields"]:
+        if field["type"] == "array":
+            field["type"] = "string"
+            field["description"] += f" Items separated by '{LIST_SEPARATOR}'."
+            field.setdefault("constraints", {})["pattern"] = f"[^{LIST_SEPARATOR}]+({LIST_SEPARATOR}[^{LIST_SEPARATOR}]+)*"
+    return schema
+
+
+def descriptor(info: DatasetInfo, files: dict[str, tuple[int, str]], rows: dict[str, int],
+               fmt: str = "parquet") -> dict:
     """datapackage.json for a built dataset; ``files`` maps table -> (bytes, sha256)."""
     resources = []
     for table in c.TABLES:
         size, digest = files[table]
         resources.append({
             "name": table,
-            "path": f"{table}.parquet",
+            "path": f"{table}.{fmt}",
             "profile": "tabular-data-resource",
-            "format": "parquet",
-            "mediatype": "application/vnd.apache.parquet",
+            "format": fmt,
+            "mediatype": FORMATS[fmt],
+            **({"encoding": "utf-8"} if fmt == "csv" else {}),
             "bytes": size,
             "hash": f"sha256:{digest}",
             "rows": rows[table],
-            "schema": table_schema(table),
+            "schema": table_schema(table) if fmt == "parquet" else flat_table_schema(table),
         })
     return {
         "profile": "tabular-data-package",
@@ -70,13 +89,13 @@ def descriptor(info: DatasetInfo, files: dict[str, tuple[int, str]], rows: dict[
         "title": info.title,
         "description": info.description,
         "version": info.release,
-        "created": info.release_date.isoformat(),
+        "created": f"{info.release_date.isoformat()}T00:00:00Z",  # Data Package v1: an RFC 3339 datetime
         "homepage": info.homepage,
         "licenses": [{"name": info.license, "title": "Creative Commons Attribution 4.0",
                       "path": "https://creativecommons.org/licenses/by/4.0/"}],
         "contributors": [{"title": a, "role": "author"} for a in info.authors],
         "sources": [{"title": "Public documents listed in the sources table (each with its URL)",
-                     "path": "sources.parquet"}],
+                     "path": f"sources.{fmt}"}],
         "citation": info.citation(),
         "conflictstats": {"schema_version": c.SCHEMA_VERSION,
                           "coverage": [info.coverage_start.isoformat(), info.coverage_end.isoformat()]},

@@ -9,6 +9,7 @@ reaches the file system.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .errors import UnknownNameError
+from .errors import UnknownNameError, UnreadableError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -27,8 +28,18 @@ DEFAULT_DATASET = "idlib-2019"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
+DATASETS_ENV = "CONFLICTSTATS_DATASETS"
+
+
 def datasets_root() -> Path:
-    """The folder holding one sub-folder per dataset."""
+    """The folder holding one sub-folder per dataset.
+
+    ``CONFLICTSTATS_DATASETS`` points it elsewhere (a copy to build or check without touching
+    the shipped data, as the tests do); dataset names are still checked before use.
+    """
+    override = os.environ.get(DATASETS_ENV)
+    if override:
+        return Path(override)
     packaged = resources.files("conflictstats").joinpath("datasets")
     if packaged.is_dir():
         return Path(str(packaged))
@@ -99,15 +110,34 @@ class DatasetInfo:
                 f"  note = {{License {self.license}}}\n}}")
 
 
-@lru_cache(maxsize=None)
 def dataset_info(name: str = DEFAULT_DATASET) -> DatasetInfo:
+    """The dataset's declared facts (cached per datasets root, so an override is honoured)."""
+    return _dataset_info(name, str(datasets_root()))
+
+
+@lru_cache(maxsize=None)
+def _dataset_info(name: str, root: str) -> DatasetInfo:
     path = dataset_dir(name)
-    with open(path / "dataset.toml", "rb") as fh:
-        d = tomllib.load(fh)["dataset"]
-    return DatasetInfo(
-        name=d["name"], title=d["title"], description=" ".join(d["description"].split()),
-        release=d["release"], release_date=d["release_date"], license=d["license"],
-        code_license=d["code_license"], coverage_start=d["coverage_start"],
-        coverage_end=d["coverage_end"], campaign_start=d["campaign_start"],
-        campaign_end=d["campaign_end"], authors=tuple(d["authors"]), homepage=d["homepage"], path=path,
-    )
+    where = path / "dataset.toml"
+    try:
+        with open(where, "rb") as fh:
+            d = tomllib.load(fh)["dataset"]
+        for key in _DATE_KEYS:
+            if type(d[key]) is not dt.date:
+                raise TypeError(f"'{key}' must be a date written YYYY-MM-DD, not {d[key]!r}")
+        return DatasetInfo(
+            name=d["name"], title=d["title"], description=" ".join(d["description"].split()),
+            release=d["release"], release_date=d["release_date"], license=d["license"],
+            code_license=d["code_license"], coverage_start=d["coverage_start"],
+            coverage_end=d["coverage_end"], campaign_start=d["campaign_start"],
+            campaign_end=d["campaign_end"], authors=tuple(d["authors"]), homepage=d["homepage"], path=path,
+        )
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UnreadableError(f"{where}: cannot be read as TOML ({exc}).") from None
+    except KeyError as exc:
+        raise UnreadableError(f"{where}: the [dataset] table lacks the key {exc}.") from None
+    except (TypeError, AttributeError) as exc:
+        raise UnreadableError(f"{where}: [dataset] {exc}.") from None
+
+
+_DATE_KEYS = ("release_date", "coverage_start", "coverage_end", "campaign_start", "campaign_end")

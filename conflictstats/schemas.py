@@ -90,6 +90,9 @@ class FiguresModel(pa.DataFrameModel):
     admin1_pcodes: Series[object] = pa.Field(description="OCHA admin-1 p-codes the area falls in.")
     originator: Series[str] = pa.Field(str_length={"min_value": 1}, description="Who produced the count.")
     originator_type: Series[str] = pa.Field(**_enum(c.ORIGINATOR_TYPES), description="Kind of originator.")
+    originator_group: Series[str] = pa.Field(
+        nullable=True, description="The organisation behind the count, one name per originator "
+        "(derived from originators.toml at build; models and the report compare sources by it).")
     perpetrator: Series[str] = pa.Field(nullable=True, description="Who caused the harm, as the source states it.")
     verification: Series[str] = pa.Field(**_enum(c.VERIFICATIONS), description="Whether the originator verified the count.")
     locator: Series[str] = pa.Field(nullable=True, description="Where in the document the figure stands.")
@@ -181,6 +184,7 @@ class Context:
     coverage_end: dt.date | None = None
     published: dict[str, pd.Timestamp] | None = None  # source_id -> publication date
     metrics: frozenset[str] | None = None
+    grouped_originators: bool = False  # curated data: every originator must be in originators.toml
     today: dt.date = field(default_factory=dt.date.today)
 
 
@@ -219,6 +223,9 @@ def context_checks(table: str, ctx: Context) -> list[pa.Check]:
         metrics = set(ctx.metrics)
         checks.append(pa.Check(lambda df: df["metric"].isin(metrics), name="known_metric",
                                error="metric must be one of the codebook's metrics"))
+    if table == "figures" and ctx.grouped_originators:
+        checks.append(pa.Check(lambda df: df["originator_group"].notna(), name="originator_registered",
+                               error="originator must be listed under the aliases of one [[originator]] in originators.toml"))
     if table == "sources":
         checks.append(pa.Check(lambda df: ~((df["published"] > today) | (df["accessed"] > today)),
                                name="not_in_future", error="published and accessed dates cannot be in the future"))
@@ -255,4 +262,5 @@ RULE_COLUMNS: dict[str, str] = {
     "known_metric": "metric",
     "not_in_future": "published",
     "published_inside_coverage": "published",
+    "originator_registered": "originator",
 }

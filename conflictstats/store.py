@@ -20,6 +20,7 @@ from .errors import IntegrityError, UnreadableError
 SUMS_FILE = "SHA256SUMS"
 TMP_PREFIX = ".conflictstats-tmp-"
 PARQUET_KEY = b"conflictstats"
+MAX_READ_BYTES = 2 * 1024**3  # refuse files larger than this before reading them
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -151,6 +152,10 @@ def read_sums(folder: Path) -> dict[str, str]:
 def read_verified(path: Path, expected: str | None) -> bytes:
     """The file's bytes, refused when they do not match the recorded SHA-256."""
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_READ_BYTES:
+            raise UnreadableError(f"{path}: {size} bytes is larger than the {MAX_READ_BYTES} bytes "
+                                  f"conflictstats reads.")
         data = Path(path).read_bytes()
     except OSError as exc:
         raise UnreadableError(f"{path}: cannot be read: {exc.strerror}.") from None

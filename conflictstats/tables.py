@@ -66,13 +66,16 @@ def coerce(raw: pd.DataFrame, table: str, where: Sequence[str] | None = None,
     keys = keys if keys is not None else [""] * n
 
     for extra in [col for col in raw.columns if col not in kinds]:
+        used = np.flatnonzero(raw[extra].notna().to_numpy(dtype=bool))
         failures.append(Failure(table, None, str(extra), "unknown_column",
-                                f"column is not part of the {table} table (allowed: {', '.join(kinds)})"))
+                                f"column is not part of the {table} table (allowed: {', '.join(kinds)})",
+                                where=_places(where, used)))
     out: dict[str, object] = {}
     for name, (kind, nullable) in kinds.items():
         if name not in raw.columns:
             if not nullable:
-                failures.append(Failure(table, None, name, "missing_column", "required column is missing"))
+                failures.append(Failure(table, None, name, "missing_column", "required column is missing",
+                                        where=_places(where, range(n))))
             out[name] = _series([None] * n, kind)
             continue
         col = raw[name].reset_index(drop=True)
@@ -87,6 +90,15 @@ def coerce(raw: pd.DataFrame, table: str, where: Sequence[str] | None = None,
                                     _plain_value(col.iat[i]), where[i], keys[i]))
         out[name] = values
     return pd.DataFrame(out, index=range(n)), failures
+
+
+def _places(where: Sequence[str], rows) -> str:
+    """Where a column-level failure shows: 'sources/x.toml, [[figures]] #2 and 3 other rows'."""
+    places = [where[i] for i in rows if i < len(where) and where[i]]
+    if not places:
+        return ""
+    more = len(places) - 1
+    return places[0] + (f" and {more} other row{'s' if more > 1 else ''}" if more else "")
 
 
 def _plain_value(v: object) -> object:
@@ -120,13 +132,17 @@ def _missing_mask(s: pd.Series, kind: str) -> np.ndarray:
 
 def _parse_str(s: pd.Series, missing: np.ndarray):
     text = _arrow_text(s)
+    bad = np.zeros(len(s), bool)
     if text is None:
-        vals = s.astype(object).map(lambda v: v if v is None or isinstance(v, str) else str(v))
+        arr = s.to_numpy(dtype=object)
+        # A number or a table where text belongs (TOML `area = 42`) is a slip, not text.
+        bad = np.fromiter((not (v is None or isinstance(v, str)) for v in arr), bool, len(arr)) & ~missing
+        vals = pd.Series([v if isinstance(v, str) else None for v in arr], dtype=object)
         text = pa.array(vals, type=pa.string(), from_pandas=True)
     if missing.any():
         text = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), text)
     # Arrow-backed text: the string checks that follow run in Arrow, not in Python.
-    return pd.array(text, dtype=pd.StringDtype("pyarrow")), np.zeros(len(s), bool)
+    return pd.array(text, dtype=pd.StringDtype("pyarrow")), bad
 
 
 def _parse_int(s: pd.Series, missing: np.ndarray):
@@ -140,6 +156,10 @@ def _parse_int(s: pd.Series, missing: np.ndarray):
     num = pd.to_numeric(text.where(ok | is_float, None), errors="coerce")
     numbers = num.to_numpy(dtype=float, na_value=np.nan)
     ok = (ok | (is_float & np.isfinite(numbers) & (np.mod(numbers, 1) == 0))) & ~is_bool
+    # Beyond 2**53 a float no longer holds every whole number (and beyond 2**63 Int64 wraps
+    # round): refuse rather than store a different number.
+    with np.errstate(invalid="ignore"):
+        ok &= ~(np.abs(numbers) > 2.0**53)
     bad = ~ok & ~missing
     keep = pd.Series(ok & ~missing)
     vals = pd.array(num.where(keep, np.nan).to_numpy(dtype=float, na_value=np.nan), dtype="Float64").astype("Int64")
@@ -158,11 +178,15 @@ def _parse_date(s: pd.Series, missing: np.ndarray):
 
 
 def _parse_list(s: pd.Series, missing: np.ndarray):
-    try:  # the common case, a column of lists of strings, converts in one call
-        arr = pa.array(s.to_numpy(dtype=object), type=pa.list_(pa.string()), from_pandas=True)
-        return pd.Series(arr.to_numpy(zero_copy_only=False), dtype="object").array, np.zeros(len(s), bool)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-        pass
+    objs = s.to_numpy(dtype=object)
+    # The common case, a column of lists of strings, converts in one call; text such as
+    # "SY05;SY07" (CSV) must not, as Arrow would read a string as a list of its characters.
+    if not any(isinstance(v, str) for v in objs):
+        try:
+            arr = pa.array(objs, type=pa.list_(pa.string()), from_pandas=True)
+            return pd.Series(arr.to_numpy(zero_copy_only=False), dtype="object").array, np.zeros(len(s), bool)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            pass
     vals, bad = [], np.zeros(len(s), bool)
     for i, v in enumerate(s):
         if missing[i]:

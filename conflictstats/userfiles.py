@@ -14,8 +14,9 @@ import pandas as pd
 
 from . import contract as c
 from .errors import UnknownNameError, UnreadableError
+from .store import MAX_READ_BYTES
 
-MAX_BYTES = 2 * 1024**3  # refuse files larger than this before reading them
+MAX_BYTES = MAX_READ_BYTES
 
 
 def guess_table(path: Path, columns: list[str] | None = None) -> str:
@@ -39,6 +40,9 @@ def read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
                               f"save the CSV as UTF-8.") from None
     if not text.strip():
         raise UnreadableError(f"{path}: the file is empty.")
+    if "\x00" in text:  # text files hold no NUL bytes: a binary or UTF-16 file renamed .csv
+        raise UnreadableError(f"{path}: holds a NUL byte (character {text.index(chr(0))}); it is binary or "
+                              f"UTF-16, not a UTF-8 CSV.")
     header = text.splitlines()[0]
     if "," not in header:
         sep = next((s for s in (";", "\t", "|") if s in header), None)
@@ -64,13 +68,22 @@ def read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:
 
     raw = _read_bytes(path)
     try:
-        table = pq.read_table(pa.BufferReader(raw))
+        schema = pq.read_schema(pa.BufferReader(raw))
+        names = list(schema.names)
+        dups = sorted({n for n in names if names.count(n) > 1})
+        if dups:
+            raise UnreadableError(f"{path}: the column name(s) {', '.join(dups)} appear more than once; "
+                                  f"each column must have its own name.")
+        for f in schema:
+            ext = (f.metadata or {}).get(b"ARROW:extension:name")
+            if isinstance(f.type, pa.ExtensionType) or ext:
+                what = ext.decode(errors="replace") if ext else str(f.type)
+                raise UnreadableError(f"{path}: column '{f.name}' uses an Arrow extension type ({what}); "
+                                      f"conflictstats files use plain types only.")
+        table = pq.read_table(pa.BufferReader(raw), use_threads=False)  # see api.read_table_file
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise UnreadableError(f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc}).") from None
-    for f in table.schema:
-        if isinstance(f.type, pa.ExtensionType) or (f.metadata and b"ARROW:extension:name" in f.metadata):
-            raise UnreadableError(f"{path}: column '{f.name}' uses an Arrow extension type ({f.type}); "
-                                  f"conflictstats files use plain types only.")
+        raise UnreadableError(f"{path}: not a readable Parquet file ({type(exc).__name__}: "
+                              f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}).") from None
     df = table.to_pandas(date_as_object=True, types_mapper=None)
     df = df.astype("object").where(df.notna(), None)
     return df, [f"{path.name}, row {i}" for i in range(len(df))]

@@ -44,11 +44,11 @@ def check_table(raw: pd.DataFrame, table: str, ctx: Context | None = None,
                 where: Sequence[str] | None = None, keys: Sequence[str] | None = None,
                 ) -> tuple[pd.DataFrame, list[Failure]]:
     """Parse and validate one table lazily; return the parsed frame and every failure."""
-    where = where if where is not None else _Blank()
+    where = where if where is not None else [""] * len(raw)
     if keys is None:
         id_col = {"sources": "source_id", "figures": "figure_id", "events": "event_id",
                   "codebook": "metric"}[table]
-        keys = _Keys(raw[id_col]) if id_col in raw.columns else _Blank()
+        keys = _Keys(raw[id_col]) if id_col in raw.columns else [""] * len(raw)
     frame, failures = coerce(raw, table, where, keys)
     already = {(f.row, f.column) for f in failures}
     broken_cols = {f.column for f in failures if f.row is None}
@@ -85,18 +85,14 @@ def check_table(raw: pd.DataFrame, table: str, ctx: Context | None = None,
     return frame, failures
 
 
-class _Blank:
-    """An empty label for every row, without building a list of them."""
-
-    def __getitem__(self, i: int) -> str:
-        return ""
-
-
 class _Keys:
     """Row ids looked up only for the rows that fail."""
 
     def __init__(self, column: pd.Series):
         self.column = column.reset_index(drop=True)
+
+    def __len__(self) -> int:
+        return len(self.column)
 
     def __getitem__(self, i: int) -> str:
         v = self.column.iat[i]
@@ -115,8 +111,12 @@ def _plain(v: object) -> object:
 
 def check_tables(raw: dict[str, pd.DataFrame], coverage: tuple | None = None,
                  where: dict[str, Sequence[str]] | None = None, today=None,
+                 grouped_originators: bool = False,
                  ) -> tuple[dict[str, pd.DataFrame], list[Failure]]:
-    """Validate a whole dataset: each table, then the rules that span tables."""
+    """Validate a whole dataset: each table, then the rules that span tables.
+
+    ``grouped_originators`` (curated data) requires every figure's originator to be registered.
+    """
     where = where or {}
     out: dict[str, pd.DataFrame] = {}
     failures: list[Failure] = []
@@ -136,7 +136,8 @@ def check_tables(raw: dict[str, pd.DataFrame], coverage: tuple | None = None,
         metrics = frozenset(out["codebook"]["metric"].dropna())
     for table in ("figures", "events"):
         if table in raw:
-            ctx = Context(**cov, **base, published=published, metrics=metrics if table == "figures" else None)
+            ctx = Context(**cov, **base, published=published, metrics=metrics if table == "figures" else None,
+                          grouped_originators=grouped_originators and table == "figures")
             out[table], f = check_table(raw[table], table, ctx, where.get(table))
             failures += f
     return out, failures

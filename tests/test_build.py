@@ -13,7 +13,12 @@ from conflictstats.store import SUMS_FILE, TMP_PREFIX, read_sums, sha256_file
 from conftest import ROOT, run_cli
 
 DATASET = dataset_info("idlib-2019")
-BUILT = ["sources.parquet", "figures.parquet", "events.parquet", "codebook.parquet", "datapackage.json"]
+TABLE_FILES = ["sources.parquet", "figures.parquet", "events.parquet", "codebook.parquet", "datapackage.json"]
+
+
+def built_files(folder: Path) -> list[str]:
+    """Everything a build writes besides SHA256SUMS (tables, datapackage.json, release files)."""
+    return sorted(read_sums(folder))
 
 
 @pytest.fixture(scope="module")
@@ -28,14 +33,15 @@ def two_builds(tmp_path_factory):
 
 def test_build_twice_gives_identical_bytes(two_builds):
     a, b = two_builds
-    for name in BUILT + [SUMS_FILE]:
+    assert set(TABLE_FILES) <= set(built_files(a))
+    for name in built_files(a) + [SUMS_FILE]:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
 def test_committed_parquet_is_current(two_builds):
     """A curator who edits TOML and forgets `conflictstats build` gets a failing test."""
     a, _ = two_builds
-    for name in BUILT + [SUMS_FILE]:
+    for name in built_files(a) + [SUMS_FILE]:
         assert (DATASET.path / name).read_bytes() == (a / name).read_bytes(), (
             f"{name} is stale: run `conflictstats build` and commit the result")
 
@@ -43,14 +49,14 @@ def test_committed_parquet_is_current(two_builds):
 def test_sums_match_files(two_builds):
     a, _ = two_builds
     sums = read_sums(a)
-    assert sorted(sums) == sorted(BUILT)
+    assert sorted(p.name for p in a.iterdir() if p.name != SUMS_FILE) == sorted(sums)
     for name, digest in sums.items():
         assert sha256_file(a / name) == digest
 
 
 def test_build_leaves_no_temporaries_and_rewrites_only_changes(tmp_path):
     first = build("idlib-2019", tmp_path)
-    assert sorted(first.changed) == sorted(BUILT)
+    assert sorted(first.changed) == built_files(tmp_path)
     again = build("idlib-2019", tmp_path)
     assert again.changed == []
     assert not list(tmp_path.glob(TMP_PREFIX + "*"))
@@ -63,7 +69,7 @@ def test_build_refuses_invalid_curation_and_keeps_old_files(tmp_path):
 
     ds = tmp_path / "idlib-2019"
     shutil.copytree(DATASET.path, ds)
-    before = {n: (ds / n).read_bytes() for n in BUILT}
+    before = {n: (ds / n).read_bytes() for n in TABLE_FILES}
     victim = sorted((ds / "sources").glob("*.toml"))[0]
     text = victim.read_text()
     victim.write_text(text.replace("value = ", "value = -", 1) if "value = " in text else text + "\n[[figures]]\nvalue = -1\n")
@@ -73,7 +79,7 @@ def test_build_refuses_invalid_curation_and_keeps_old_files(tmp_path):
     with pytest.raises(ValidationError) as exc:
         build_mod.checked_tables(info)
     assert victim.name in str(exc.value)
-    assert {n: (ds / n).read_bytes() for n in BUILT} == before
+    assert {n: (ds / n).read_bytes() for n in TABLE_FILES} == before
 
 
 def test_schema_exports_have_not_drifted(tmp_path):

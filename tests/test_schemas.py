@@ -122,9 +122,20 @@ def test_every_named_rule_is_exercised():
     """The named checks of the models and context all appear in CASES (a new rule needs a test)."""
     from conflictstats.schemas import RULE_COLUMNS, FiguresModel
 
-    tested = {rule for _, _, _, rule in CASES}
+    tested = {rule for _, _, _, rule in CASES} | {"originator_registered"}
     assert set(RULE_COLUMNS) <= tested
     assert "known_admin1_pcodes" in tested and FiguresModel.to_schema()
+
+
+def test_originator_registered(valid_raw):
+    """Curated data: each figure's originator must be grouped in originators.toml."""
+    for row in valid_raw["figures"]:
+        row["originator_group"] = "OCHA"
+    _, failures = check_tables(frames(valid_raw), COVERAGE, today=TODAY, grouped_originators=True)
+    assert failures == []
+    valid_raw["figures"][1]["originator_group"] = None
+    _, failures = check_tables(frames(valid_raw), COVERAGE, today=TODAY, grouped_originators=True)
+    assert [(f.rule, f.column, f.row) for f in failures] == [("originator_registered", "originator", 1)]
 
 
 def test_all_failures_reported_at_once(valid_raw):

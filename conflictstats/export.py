@@ -1,0 +1,213 @@
+"""`conflictstats export`: the tables as CSV, Parquet or an Excel workbook, with a README.
+
+For people who take the data without the package. Every table is read through the verified
+load path first, so an export never spreads a corrupt file. Each export carries its citation
+and license (README.md, and a README sheet in the workbook) and a SHA256SUMS of its own files;
+a CSV export also gets its own datapackage.json (CSV resources, same Table Schemas, list columns
+as ';'-separated text), which `frictionless validate` checks in full.
+Outputs are deterministic: the same release gives the same bytes (no timestamps, even in XLSX).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from . import contract as c
+from .api import load, table_path
+from .datapackage import LIST_SEPARATOR, descriptor
+from .errors import ConflictstatsError, UnreadableError
+from .registry import DEFAULT_DATASET, DatasetInfo, dataset_info
+from .release import MANIFEST
+from .store import SUMS_FILE, atomic_write_bytes, dumps_json, read_sums, read_verified, sha256_bytes, write_sums
+
+FORMATS = ("csv", "parquet", "xlsx")
+README = "README.md"
+_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def export(dataset: str = DEFAULT_DATASET, fmt: str = "csv", out_dir: Path | str = ".",
+           release: str | None = None) -> dict[str, Path]:
+    """Write a dataset's tables to ``out_dir`` in ``fmt``; returns {file name: path}."""
+    if fmt not in FORMATS:
+        raise ConflictstatsError(f"unknown export format '{fmt}'; use one of {', '.join(FORMATS)}.")
+    info = dataset_info(dataset)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise UnreadableError(f"{out}: exists and is not a folder; --out must name a folder.")
+    folder = table_path(c.TABLES[0], dataset, release).parent
+    sums = read_sums(folder)
+    package = json.loads(read_verified(folder / "datapackage.json", sums.get("datapackage.json")))
+    tables = {t: load(t, dataset, release) for t in c.TABLES}
+    release_name = package.get("version", info.release)
+
+    blobs: dict[str, bytes] = {}
+    if fmt == "csv":
+        for t, df in tables.items():
+            blobs[f"{t}.csv"] = _flat(df).to_csv(index=False, lineterminator="\n").encode("utf-8")
+        files = {t: (len(blobs[f"{t}.csv"]), sha256_bytes(blobs[f"{t}.csv"])) for t in c.TABLES}
+        rows = {t: len(df) for t, df in tables.items()}
+        blobs["datapackage.json"] = dumps_json(descriptor(info, files, rows, fmt="csv"))
+    elif fmt == "parquet":
+        for name in [f"{t}.parquet" for t in c.TABLES] + ["datapackage.json", MANIFEST]:
+            if name in sums:  # byte-identical copies, verified on the way
+                blobs[name] = read_verified(folder / name, sums[name])
+    else:
+        blobs[f"{info.name}-{release_name}.xlsx"] = _xlsx(info, release_name, package, tables)
+    blobs[README] = readme(info, release_name, package, tables, fmt, blobs).encode("utf-8")
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in blobs.items():
+        target = out / name
+        if not target.is_file() or target.read_bytes() != data:
+            atomic_write_bytes(target, data)
+    write_sums(out, {name: sha256_bytes(data) for name, data in blobs.items()})
+    return {name: out / name for name in [*blobs, SUMS_FILE]}
+
+
+def _flat(df: pd.DataFrame) -> pd.DataFrame:
+    """Spreadsheet-friendly cells: dates as YYYY-MM-DD text, lists joined with ';', missing as empty."""
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            out[col] = s.dt.strftime("%Y-%m-%d").astype("object").where(s.notna(), None)
+        elif s.dtype == object and s.map(lambda v: isinstance(v, list)).any():
+            out[col] = s.map(lambda v: LIST_SEPARATOR.join(v) if isinstance(v, list) else None)
+        else:
+            out[col] = s.astype("object").where(s.notna(), None)
+    return out
+
+
+def readme(info: DatasetInfo, release: str, package: dict, tables: dict[str, pd.DataFrame], fmt: str,
+           blobs: dict[str, bytes]) -> str:
+    """The README of an export: what it is, how to cite it, its license, its files and columns."""
+    license_ = (package.get("licenses") or [{}])[0]
+    lines = [
+        f"# {info.title}",
+        "",
+        f"Dataset `{info.name}`, release {release}, exported by conflictstats as {fmt}.",
+        "",
+        info.description,
+        "",
+        "## How to cite",
+        "",
+        package.get("citation", info.citation()),
+        "",
+        "```bibtex",
+        info.bibtex(),
+        "```",
+        "",
+        "## License",
+        "",
+        f"Data: {license_.get('name', info.license)} ({license_.get('title', '')}, {license_.get('path', '')}). "
+        f"Attribute the dataset as cited above and each figure to its source (the sources table gives "
+        f"every document's publisher and URL).",
+        "",
+        "## Files",
+        "",
+        "| file | rows | SHA-256 |",
+        "|---|---|---|",
+    ]
+    for name, data in blobs.items():
+        stem = name.split(".")[0]
+        rows = len(tables[stem]) if stem in tables else ""
+        lines.append(f"| {name} | {rows} | {sha256_bytes(data)} |")
+    lines += ["", f"`{SUMS_FILE}` lists the same hashes (check with `sha256sum -c {SUMS_FILE}`).", "",
+              "## Conventions", "",
+              "- Dates are written YYYY-MM-DD; an empty cell means the source does not give a value.",
+              f"- `admin1_pcodes` lists OCHA admin-1 p-codes separated by '{LIST_SEPARATOR}' in CSV and XLSX "
+              f"(a list column in Parquet).",
+              "- Each figure is kept as its source reported it (window, qualifier, originator); sources that "
+              "disagree are kept side by side. Do not add up figures without reading their windows.",
+              ""]
+    for res in package.get("resources", []):
+        lines += [f"## Columns of `{res['name']}`", "", "| column | type | description |", "|---|---|---|"]
+        for f in res["schema"]["fields"]:
+            desc = f.get("description", "").replace("|", "\\|")
+            lines.append(f"| {f['name']} | {f['type']} | {desc} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _xlsx(info: DatasetInfo, release: str, package: dict, tables: dict[str, pd.DataFrame]) -> bytes:
+    try:
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+    except ImportError:
+        raise ConflictstatsError("XLSX export needs openpyxl: pip install 'conflictstats[xlsx]'.") from None
+    import datetime as dt
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "README"
+    license_ = (package.get("licenses") or [{}])[0]
+    facts = [("Dataset", info.name), ("Title", info.title), ("Release", release),
+             ("Citation", package.get("citation", info.citation())),
+             ("License", f"{license_.get('name', info.license)} {license_.get('path', '')}".strip()),
+             ("Homepage", info.homepage), ("Description", info.description),
+             ("Conventions", "Empty cell = not given by the source. admin1_pcodes: OCHA p-codes separated by ';'. "
+                             "Figures are kept as reported; read their windows before comparing them.")]
+    for key, value in facts:
+        ws.append([key, value])
+        ws.cell(ws.max_row, 1).font = Font(bold=True)
+    ws.append([])
+    ws.append(["Sheet", "Rows"])
+    for t, df in tables.items():
+        ws.append([t, len(df)])
+    ws.column_dimensions["A"].width = 14
+    ws.column_dimensions["B"].width = 120
+    for t, df in tables.items():
+        sheet = wb.create_sheet(t)
+        flat = _flat(df)
+        dates = [col for col in df.columns if pd.api.types.is_datetime64_any_dtype(df[col])]
+        sheet.append(list(flat.columns))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in flat.itertuples(index=False):
+            sheet.append([dt.date.fromisoformat(v) if col in dates and v is not None else v
+                          for col, v in zip(flat.columns, row)])
+        for j, col in enumerate(flat.columns, 1):
+            if col in dates:
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
+                    cell.number_format = "yyyy-mm-dd"
+        sheet.freeze_panes = "A2"
+    fixed = dt.datetime.combine(info.release_date, dt.time())
+    wb.properties.creator = "conflictstats"
+    wb.properties.created = fixed
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _normalise_zip(buf.getvalue(), fixed)
+
+
+def _normalise_zip(data: bytes, when) -> bytes:
+    """Rewrite an XLSX with fixed entry times and document dates, so equal data gives equal bytes."""
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
+                              rb"\g<1>" + stamp.encode() + rb"\g<2>", body)
+            info = zipfile.ZipInfo(item.filename, date_time=_FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, body)
+    return buf.getvalue()
+
+
+def export_command(args: argparse.Namespace) -> int:
+    """`conflictstats export --format csv|parquet|xlsx --out DIR`."""
+    paths = export(args.dataset, args.format, args.out, getattr(args, "release", None))
+    for name, path in paths.items():
+        print(f"{name:<28} {path.stat().st_size:>9} bytes")
+    print(f"exported {args.dataset} as {args.format} to {Path(args.out)} ({len(paths)} files; cite it as README.md says)")
+    return 0

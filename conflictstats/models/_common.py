@@ -1,0 +1,103 @@
+"""Small shared helpers: the dataset's campaign window (one place) and the figures/events shapes.
+
+The campaign window lives in ``datasets/<dataset>/dataset.toml`` (keys ``campaign_start`` and
+``campaign_end``); every model reads it through :func:`campaign_window` so there is exactly one
+source for it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+
+QUALIFIERS = ("exact", "approximately", "at_least", "more_than", "almost", "up_to",
+              "fewer_than", "range")
+COUNT_TYPES = ("flow", "stock", "incident")
+DATE_PRECISIONS = ("day", "week", "month")
+AREA_SCOPES = ("campaign_area", "governorate", "district", "subdistrict", "community",
+               "nationwide")
+VERIFICATIONS = ("verified", "unverified", "not_stated")
+EVENT_KINDS = ("escalation", "offensive_start", "truce_announced", "truce_collapsed",
+               "town_captured", "ceasefire", "mass_casualty_attack", "attack_on_facility",
+               "other")
+FIGURE_COLUMNS = (
+    "figure_id", "source_id", "metric", "value", "qualifier", "value_low", "value_high",
+    "count_type", "period_start", "period_end", "date_precision", "area", "area_scope",
+    "admin1_pcodes", "originator", "originator_type", "perpetrator", "verification",
+    "locator", "paraphrase", "notes",
+)
+EVENT_COLUMNS = ("event_id", "date", "date_end", "kind", "place", "description", "source_id")
+
+# Campaign-area governorates: Aleppo (SY02), Hama (SY05), Idleb (SY07).
+CAMPAIGN_PCODES = frozenset({"SY02", "SY05", "SY07"})
+
+try:  # prefer the package contract when it exists, so enumerations are defined once
+    from conflictstats import contract as _contract  # noqa: WPS433
+
+    QUALIFIERS = tuple(_contract.QUALIFIERS)
+    COUNT_TYPES = tuple(_contract.COUNT_TYPES)
+    DATE_PRECISIONS = tuple(_contract.DATE_PRECISIONS)
+    AREA_SCOPES = tuple(_contract.AREA_SCOPES)
+    VERIFICATIONS = tuple(_contract.VERIFICATIONS)
+    EVENT_KINDS = tuple(_contract.EVENT_KINDS)
+    FIGURE_COLUMNS = tuple(_contract.COLUMNS["figures"])
+    EVENT_COLUMNS = tuple(_contract.COLUMNS["events"])
+except Exception:  # pragma: no cover - contract not importable in a bare checkout
+    pass
+
+
+def _repo_root() -> Path:
+    return Path(__file__).resolve().parents[2]
+
+
+def campaign_window(dataset: str = "idlib-2019") -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The campaign window of a dataset, read from its dataset.toml (the single source)."""
+    path = _repo_root() / "datasets" / dataset / "dataset.toml"
+    with open(path, "rb") as fh:
+        meta = tomllib.load(fh)
+    section = meta.get("dataset", meta)
+    return pd.Timestamp(section["campaign_start"]), pd.Timestamp(section["campaign_end"])
+
+
+def figures_frame(rows: list[dict]) -> pd.DataFrame:
+    """Build a figures DataFrame with exactly the loader's columns and dtypes.
+
+    Used by the synthetic generator and by tests so that the models see the same shape as
+    ``conflictstats.load("figures")``.
+    """
+    df = pd.DataFrame(rows)
+    for col in FIGURE_COLUMNS:
+        if col not in df.columns:
+            df[col] = None
+    df = df[list(FIGURE_COLUMNS)].copy()
+    for col in ("figure_id", "source_id", "area", "originator"):
+        df[col] = df[col].astype(str)
+    for col in ("value", "value_low", "value_high"):
+        df[col] = pd.array(df[col], dtype="Int64")
+    for col in ("period_start", "period_end"):
+        df[col] = pd.to_datetime(df[col]).astype("datetime64[ns]")
+    cats = {"qualifier": QUALIFIERS, "count_type": COUNT_TYPES,
+            "date_precision": DATE_PRECISIONS, "area_scope": AREA_SCOPES,
+            "verification": VERIFICATIONS}
+    for col, values in cats.items():
+        df[col] = pd.Categorical(df[col], categories=list(values))
+    df["metric"] = df["metric"].astype("category")
+    df["originator_type"] = df["originator_type"].astype("category")
+    df["admin1_pcodes"] = [list(v) if v is not None else [] for v in df["admin1_pcodes"]]
+    df["admin1_pcodes"] = df["admin1_pcodes"].astype(object)
+    return df
+
+
+def events_frame(rows: list[dict]) -> pd.DataFrame:
+    """Build an events DataFrame with the loader's columns and dtypes."""
+    df = pd.DataFrame(rows)
+    for col in EVENT_COLUMNS:
+        if col not in df.columns:
+            df[col] = None
+    df = df[list(EVENT_COLUMNS)].copy()
+    df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
+    df["date_end"] = pd.to_datetime(df["date_end"]).astype("datetime64[ns]")
+    df["kind"] = pd.Categorical(df["kind"], categories=list(EVENT_KINDS))
+    return df

@@ -1,0 +1,128 @@
+"""Leave-one-document-out validation on real figures (the model's main benchmark).
+
+Why per document: figures from one document share a cut-off date and often a source error, so
+holding out single figures would leak. For each document: drop all its figures, refit, predict
+each dropped figure's window for its originator, and score it against the reported value,
+together with the two naive baselines on exactly the same held-out figures.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from ._common import campaign_window
+from .baselines import baseline_prediction, scores
+from .observations import build_observations
+
+OUT_KEYS = ("coverage_80", "coverage_95", "median_abs_log_ratio", "interval_score")
+
+
+def figure_level(obs: pd.DataFrame) -> pd.DataFrame:
+    """One row per kept figure (not increments): group, start, end, reported value."""
+    return pd.DataFrame({"figure_id": obs["figure_id"], "group": obs["group"],
+                         "originator": obs["originator"], "start": obs["series_start"],
+                         "end": obs["end"], "value": obs["reported"],
+                         "qualifier": obs["qualifier"], "flo": obs["flo"],
+                         "fhi": obs["fhi"]}).reset_index(drop=True)
+
+
+def predict_targets(res, targets: pd.DataFrame, train_fig: pd.DataFrame) -> pd.DataFrame:
+    """Model and baseline predictions (80% and 95%) for each target figure.
+
+    A target from an originator the training data never saw is predicted on the reference
+    scale (its coverage is unknown), and flagged in ``method``.
+    """
+    groups = set(res.model.groups)
+    wins = [(t["start"], t["end"], t["group"] if t["group"] in groups else None)
+            for _, t in targets.iterrows()]
+    if not wins:
+        return pd.DataFrame()
+    p = res.predict_many(wins, (0.05, 0.20), report_noise=True, key="targets")
+    rows = []
+    for i, (_, t) in enumerate(targets.iterrows()):
+        row = {"figure_id": t["figure_id"], "group": t["group"], "start": t["start"],
+               "end": t["end"], "obs": float(t["value"]), "qualifier": t["qualifier"],
+               "obs_lo": float(t.get("flo", t["value"])), "obs_hi": float(t.get("fhi", t["value"])),
+               "method": "model" if wins[i][2] is not None else "unseen originator: "
+               "reference scale", "mean": p["mean"].iloc[i],
+               "lo80": p["pi_lower_80"].iloc[i], "hi80": p["pi_upper_80"].iloc[i],
+               "lo95": p["pi_lower"].iloc[i], "hi95": p["pi_upper"].iloc[i]}
+        for kind in ("carry_forward", "interpolate"):
+            b = baseline_prediction(kind, train_fig, t)
+            row.update({f"{kind}_{k}": v for k, v in b.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summarise(pred: pd.DataFrame) -> dict:
+    """The JSON-shaped score dict of a prediction table (model and both baselines)."""
+    out = {k: v for k, v in scores(pred).items() if k != "n"}
+    for kind in ("carry_forward", "interpolate"):
+        sub = pred[["obs"] + [f"{kind}_{k}" for k in ("mean", "lo80", "hi80", "lo95", "hi95")]]
+        sub = sub.rename(columns=lambda c: c.replace(f"{kind}_", ""))
+        sc = scores(sub)
+        out[f"baseline_{kind}"] = {k: sc[k] for k in OUT_KEYS + ("relative_interval_score",)}
+    out["n_held_out"] = int(len(pred))
+    return out
+
+
+def backtest(metric: str, dataset: str = "idlib-2019", figures: pd.DataFrame | None = None,
+             events: pd.DataFrame | None = None, area: str | None = None,
+             breakpoints="events", details: bool = False, n_draws: int = 400, **kw) -> dict:
+    """Leave-one-document-out scores for one metric; see module docstring.
+
+    Returns coverage_80, coverage_95, median_abs_log_ratio, interval_score (model),
+    baseline_carry_forward and baseline_interpolate (same scores), n_held_out, plus
+    n_documents, n_refits_not_converged, seconds and, with ``details=True``, the per-figure
+    table under "predictions".
+    """
+    from . import fit_observations
+
+    if figures is None or events is None:
+        from conflictstats.api import load
+
+        figures = load("figures", dataset=dataset) if figures is None else figures
+        events = load("events", dataset=dataset) if events is None else events
+    campaign = kw.pop("campaign", None) or campaign_window(dataset)
+    t0 = time.perf_counter()
+    full = build_observations(figures, metric, area=area, campaign=campaign)
+    full_res = fit_observations(full, events=events, breakpoints=breakpoints, campaign=campaign,
+                                **kw)
+    targets_all = figure_level(full.obs)
+    doc_of = dict(zip(figures["figure_id"], figures["source_id"]))
+    targets_all["source_id"] = targets_all["figure_id"].map(doc_of)
+    preds = []
+    not_conv = 0
+    failed: list[str] = []
+    for doc in sorted(targets_all["source_id"].unique()):
+        train = figures[figures["source_id"] != doc]
+        tr = build_observations(train, metric, area=area, campaign=campaign)
+        if len(tr.obs) < 4:
+            failed.append(f"{doc}: fewer than 4 observations left")
+            continue
+        start = None
+        try:
+            res = fit_observations(tr, events=events, breakpoints=breakpoints, campaign=campaign,
+                                   start_params=start, n_draws=n_draws, **kw)
+        except Exception as exc:  # a refit that fails is reported, not hidden
+            failed.append(f"{doc}: {type(exc).__name__}: {exc}")
+            continue
+        not_conv += int(not res.converged)
+        targets = targets_all[targets_all["source_id"] == doc]
+        p = predict_targets(res, targets, figure_level(tr.obs))
+        p["source_id"] = doc
+        p["converged"] = res.converged
+        preds.append(p)
+    pred = pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(
+        columns=["obs", "mean", "lo80", "hi80", "lo95", "hi95"])
+    out = summarise(pred)
+    out.update({"metric": metric, "area": area, "n_documents": int(targets_all["source_id"].nunique()),
+                "n_refits_not_converged": not_conv, "failed_refits": failed,
+                "full_fit_converged": bool(full_res.converged),
+                "seconds": round(time.perf_counter() - t0, 2)})
+    if details:
+        out["predictions"] = pred
+    return out

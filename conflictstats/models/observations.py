@@ -1,0 +1,278 @@
+"""Observation builder: reported figures -> composite-link likelihood terms.
+
+Why: published totals overlap and nest ("since 29 April", reported again and again). Fitting
+them as independent points counts the same deaths many times, so a cumulative series from one
+originator with one start date becomes its increments. Qualifiers become censored or banded
+likelihood terms instead of being read as exact numbers. Everything that is left out is kept
+in an ``excluded`` table with the reason, so nothing disappears silently.
+
+An observation is a window ``[start, end]`` (days, inclusive), a coverage group (the
+originator, plus the governorates when the figure is narrower than the campaign area) and an
+interval ``[lo, hi]`` for the count: ``lo == hi`` is exact, ``hi == inf`` right-censored,
+``lo == 0`` left-censored, anything else a band.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ._common import CAMPAIGN_PCODES
+
+RIGHT = ("at_least", "more_than")
+LEFT = ("almost", "up_to", "fewer_than")
+
+
+@dataclass
+class ObservationSet:
+    """Likelihood terms for one metric and area, plus what was left out and why."""
+
+    metric: str
+    area: str | None
+    obs: pd.DataFrame
+    excluded: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def rounding_half_width(value: float) -> float:
+    """Half the rounding unit a reported number implies (270,000 -> 5,000), clamped.
+
+    "About 270,000" is read as the count rounded to its last non-zero digit; the band is kept
+    between 2.5% and 10% of the value so that neither "about 1,000" nor "about 12" is read as
+    more (or less) precise than sources usually are.
+    """
+    v = abs(int(value))
+    if v == 0:
+        return 0.5
+    zeros = 0
+    while v % 10 == 0 and v > 0:
+        v //= 10
+        zeros += 1
+    unit = 10.0 ** zeros
+    return float(min(max(unit / 2.0, 0.025 * value, 0.5), max(0.10 * value, 0.5)))
+
+
+def figure_interval(qualifier: str, value: float, low: float | None = None,
+                    high: float | None = None) -> tuple[float, float]:
+    """The interval of counts a standalone figure is consistent with (its likelihood term)."""
+    if qualifier == "exact":
+        return value, value
+    if qualifier == "approximately":
+        h = rounding_half_width(value)
+        return max(0.0, math.ceil(value - h)), math.floor(value + h)
+    if qualifier == "at_least":
+        return value, math.inf
+    if qualifier == "more_than":
+        return value + 1, math.inf
+    if qualifier in ("almost", "fewer_than"):
+        return 0.0, max(value - 1, 0.0)
+    if qualifier == "up_to":
+        return 0.0, value
+    if qualifier == "range":
+        lo = value if low is None or pd.isna(low) else float(low)
+        hi = value if high is None or pd.isna(high) else float(high)
+        return lo, hi
+    return value, value
+
+
+def _finite_interval(qualifier: str, value: float, low, high) -> tuple[float, float]:
+    """A bounded version of :func:`figure_interval`, used only to difference cumulative totals.
+
+    An increment between "at least 500" and "at least 900" is unbounded in principle; sources
+    that say "at least" about a running toll almost always give their documented count, so a
+    one-sided band of one rounding unit (at least 5%) is used.
+    """
+    lo, hi = figure_interval(qualifier, value, low, high)
+    width = max(2 * rounding_half_width(value), 0.05 * value, 1.0)
+    if math.isinf(hi):
+        hi = lo + width
+    if qualifier in LEFT:
+        lo = max(0.0, hi - width)
+    return lo, hi
+
+
+def coverage_group(originator: str, area_scope: str, pcodes) -> str:
+    """Coverage-offset group: the originator, qualified by governorates below campaign level.
+
+    A governorate-level series from one originator counts a different share of the campaign
+    than the same originator's campaign-wide series, so it gets its own offset.
+    """
+    name = str(originator).strip()
+    if area_scope == "campaign_area" or not pcodes:
+        return name
+    return f"{name} [{'+'.join(sorted(pcodes))}]"
+
+
+def build_observations(figures: pd.DataFrame, metric: str, area: str | None = None,
+                       campaign: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+                       missing_start: str = "campaign_start",
+                       increments: bool = False) -> ObservationSet:
+    """Turn the figures of one metric into likelihood terms (see module docstring).
+
+    ``area=None`` means the campaign area as a whole: figures whose ``area_scope`` is
+    ``campaign_area`` or ``governorate`` and whose admin-1 p-codes all lie in SY02/SY05/SY07.
+    Otherwise ``area`` is matched against the ``area`` column (case-insensitive) or, if it is a
+    p-code, against single-governorate figures of that p-code.
+    ``increments=True`` turns each running series into increments (for likelihoods that treat
+    observations as independent); the default keeps the totals, whose nesting the Gaussian
+    composite-link model handles through its covariance (a total and a later total of the same
+    series share all the earlier days).
+    ``missing_start``: "campaign_start" assumes a figure without a start date counts from the
+    campaign start (recorded per observation); "drop" excludes such figures.
+    """
+    f = figures[figures["metric"].astype(str) == metric].copy()
+    excluded: list[dict] = []
+    notes: list[str] = []
+
+    def drop(rows: pd.DataFrame, reason: str) -> None:
+        for fid, sid in zip(rows["figure_id"], rows["source_id"]):
+            excluded.append({"figure_id": fid, "source_id": sid, "reason": reason})
+
+    ct = f["count_type"].astype(str)
+    drop(f[ct == "stock"], "stock (a level on a date), not a flow over a window")
+    drop(f[ct == "incident"], "incident figure: one event, not a total over a window; "
+                              "excluded from the intensity model")
+    f = f[ct == "flow"]
+
+    pc = f["admin1_pcodes"].apply(lambda v: frozenset(v) if v is not None else frozenset())
+    scope = f["area_scope"].astype(str)
+    if area is None:
+        keep = scope.isin(["campaign_area", "governorate"]) & pc.apply(
+            lambda s: len(s) > 0 and s <= CAMPAIGN_PCODES)
+        drop(f[~keep], "outside the campaign-area selection (area=None uses campaign_area or "
+                       "governorate figures within SY02/SY05/SY07)")
+    else:
+        a = area.strip().lower()
+        keep = (f["area"].astype(str).str.strip().str.lower() == a) | pc.apply(
+            lambda s: s == frozenset({area.upper()}))
+        drop(f[~keep], f"not in area {area!r}")
+    f = f[keep]
+
+    if campaign is not None:
+        cs, ce = campaign
+    else:
+        cs, ce = f["period_start"].min(), f["period_end"].max()
+    start = f["period_start"].copy()
+    nostart = start.isna()
+    if missing_start == "drop":
+        drop(f[nostart], "no period_start given by the source")
+        f, start = f[~nostart], start[~nostart]
+        nostart = nostart[~nostart]
+    else:
+        start = start.fillna(pd.Timestamp(cs))
+    f = f.assign(_start=start, _nostart=nostart.values)
+    bad = f["_start"] > f["period_end"]
+    drop(f[bad], "period_start after period_end (start assumed at campaign start)")
+    f = f[~bad]
+    if f["value"].isna().any():
+        drop(f[f["value"].isna()], "no value")
+        f = f[f["value"].notna()]
+
+    f = f.assign(_group=[coverage_group(o, s, p) for o, s, p in
+                         zip(f["originator"], f["area_scope"].astype(str), f["admin1_pcodes"])])
+
+    rows: list[dict] = []
+    for (group, st), ser in f.groupby(["_group", "_start"], sort=True):
+        ser = ser.sort_values(["period_end", "value", "figure_id"])
+        # one figure per end date: repeats of the same window (news copies, revisions) keep the
+        # largest value; the others are recorded as duplicates
+        kept = []
+        for end, same in ser.groupby("period_end", sort=True):
+            same = same.sort_values(["value", "figure_id"], ascending=[False, True])
+            kept.append(same.iloc[0])
+            if len(same) > 1:
+                drop(same.iloc[1:], "same originator and window as another figure "
+                                    f"({same.iloc[0]['figure_id']}); kept the largest value")
+        prev = None
+        prev_lo = prev_hi = 0.0
+        for row in kept:
+            q = str(row["qualifier"])
+            val = float(row["value"])
+            note = "period_start missing: assumed campaign start" if row["_nostart"] else ""
+            if prev is None or not increments:
+                lo, hi = figure_interval(q, val, row["value_low"], row["value_high"])
+                s_day = row["_start"]
+                kind = "total"
+                sources = [row["source_id"]]
+                fids = [row["figure_id"]]
+                flo, fhi = _finite_interval(q, val, row["value_low"], row["value_high"])
+            else:
+                flo, fhi = _finite_interval(q, val, row["value_low"], row["value_high"])
+                if q == "exact" and str(prev["qualifier"]) == "exact":
+                    lo = hi = val - float(prev["value"])
+                    flo = fhi = val
+                else:
+                    lo, hi = max(0.0, flo - prev_hi), fhi - prev_lo
+                if hi < 0 or (q == "exact" and lo < 0):
+                    drop(pd.DataFrame([row]), "cumulative series goes down (below an earlier "
+                                              f"total {prev['figure_id']}); treated as a revision")
+                    continue
+                lo = max(lo, 0.0)
+                s_day = prev["period_end"] + pd.Timedelta(days=1)
+                kind = "increment"
+                sources = [prev["source_id"], row["source_id"]]
+                fids = [prev["figure_id"], row["figure_id"]]
+                note = (note + "; " if note else "") + f"increment over {prev['figure_id']}"
+            if not increments:
+                if prev is not None and float(row["value"]) < float(prev["value"]) and \
+                        q == "exact" and str(prev["qualifier"]) == "exact":
+                    drop(pd.DataFrame([row]), "cumulative series goes down (below an earlier "
+                                              f"total {prev['figure_id']}); treated as a revision")
+                    continue
+                s_day = row["_start"]
+                kind = "total"
+                sources = [row["source_id"]]
+                fids = [row["figure_id"]]
+            rows.append({
+                "figure_id": row["figure_id"], "figure_ids": ",".join(fids),
+                "source_ids": ",".join(dict.fromkeys(sources)),
+                "group": group, "originator": str(row["originator"]).strip(),
+                "series_start": st, "start": s_day, "end": row["period_end"],
+                "value": val if kind == "total" else val - float(prev["value"]),
+                "reported": val, "qualifier": q, "lo": float(lo), "hi": float(hi),
+                "obs_kind": kind, "note": note,
+                "flo": float(max(lo, 0.0)) if kind == "increment" and q == "exact" and
+                str(prev["qualifier"]) == "exact" else (float(flo) if kind == "total" else
+                                                       float(max(flo - prev_hi, 0.0))),
+                "fhi": float(hi) if kind == "increment" and q == "exact" and
+                str(prev["qualifier"]) == "exact" else (float(fhi) if kind == "total" else
+                                                       float(fhi - prev_lo)),
+            })
+            prev, prev_lo, prev_hi = row, flo, fhi
+    obs = pd.DataFrame(rows, columns=[
+        "figure_id", "figure_ids", "source_ids", "group", "originator", "series_start",
+        "start", "end", "value", "reported", "qualifier", "lo", "hi", "obs_kind", "note",
+        "flo", "fhi"])
+    if len(obs):
+        obs["weight"] = _overlap_weights(obs)
+        obs = obs.sort_values(["group", "series_start", "end"]).reset_index(drop=True)
+    else:
+        obs["weight"] = []
+    if nostart.any() and missing_start != "drop":
+        notes.append(f"{int(nostart.sum())} figure(s) without period_start counted from the "
+                     "campaign start")
+    exc = pd.DataFrame(excluded, columns=["figure_id", "source_id", "reason"])
+    return ObservationSet(metric=metric, area=area, obs=obs, excluded=exc, notes=notes)
+
+
+def _overlap_weights(obs: pd.DataFrame) -> np.ndarray:
+    """Composite-likelihood weights: a day counted by k windows of one group weighs 1/k.
+
+    Increments of one series never overlap (weight 1); a monthly figure that repeats days of
+    the same originator's running total would otherwise count those days twice.
+    """
+    w = np.ones(len(obs))
+    day0 = obs["start"].min()
+    for _, idx in obs.groupby("group").groups.items():
+        sub = obs.loc[idx]
+        s = ((sub["start"] - day0).dt.days).to_numpy()
+        e = ((sub["end"] - day0).dt.days).to_numpy()
+        mult = np.zeros(int(e.max()) + 2)
+        for a, b in zip(s, e):
+            mult[a:b + 1] += 1
+        for pos, a, b in zip(idx, s, e):
+            w[obs.index.get_loc(pos)] = float(np.mean(1.0 / mult[a:b + 1]))
+    return w

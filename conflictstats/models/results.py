@@ -1,0 +1,357 @@
+"""Results of a composite-link fit, in statsmodels style.
+
+Intervals: parameter CIs are Wald intervals from the observed information of the Gaussian
+composite-link likelihood, whose covariance carries the daily overdispersion and the
+dependence between reports of the same days (what makes Poisson Wald intervals under-cover).
+Intervals for derived quantities come from drawing the parameters from their asymptotic normal
+law; prediction intervals add the conditional day, recording and report noise. Every draw comes from a seeded
+``numpy.random.Generator`` keyed on the query, so results are reproducible and independent of
+call order.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .composite import CompositeLinkModel
+from .trend import Breakpoint
+
+
+@dataclass
+class CompositeResults:
+    """Fitted composite-link model. Build it with :func:`conflictstats.models.fit`."""
+
+    model: CompositeLinkModel
+    sm_results: object
+    cov: np.ndarray
+    free: np.ndarray
+    converged: bool
+    warnings: list[str]
+    metric: str
+    area: str | None
+    campaign: tuple[pd.Timestamp, pd.Timestamp]
+    breakpoints: list[Breakpoint]
+    dropped_breakpoints: list[str]
+    excluded: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    seed: int = 0
+    n_draws: int = 2000
+    fit_seconds: float = float("nan")
+
+    # -- statsmodels-like attributes ----------------------------------------------------------
+    @property
+    def param_names(self) -> list[str]:
+        return list(self.model.exog_names)
+
+    @property
+    def params(self) -> pd.Series:
+        return pd.Series(np.asarray(self.sm_results.params, float), index=self.param_names)
+
+    @property
+    def bse(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.clip(np.diag(self.cov), 0, None)), index=self.param_names)
+
+    def cov_params(self) -> pd.DataFrame:
+        return pd.DataFrame(self.cov, index=self.param_names, columns=self.param_names)
+
+    @property
+    def llf(self) -> float:
+        return float(self.model.loglike(self.params.to_numpy()))
+
+    @property
+    def nobs(self) -> int:
+        return int(len(self.model.obs_table))
+
+    @property
+    def observations(self) -> pd.DataFrame:
+        return self.model.obs_table
+
+    @property
+    def reference(self) -> str:
+        return self.model.groups[0]
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald intervals, columns 0 and 1 like statsmodels."""
+        z = stats.norm.ppf(1 - alpha / 2)
+        p, se = self.params, self.bse
+        return pd.DataFrame({0: p - z * se, 1: p + z * se})
+
+    # -- simulation machinery -----------------------------------------------------------------
+    def _rng(self, *key) -> np.random.Generator:
+        h = zlib.crc32(repr(key).encode())
+        return np.random.default_rng([self.seed, h])
+
+    def _param_draws(self) -> np.ndarray:
+        if not hasattr(self, "_draws_cache"):
+            rng = self._rng("params")
+            p = self.params.to_numpy()
+            z = rng.standard_normal((self.n_draws, len(p)))
+            evals, evecs = np.linalg.eigh((self.cov + self.cov.T) / 2)
+            root = evecs * np.sqrt(np.clip(evals, 0, None))
+            self._draws_cache = p + z @ root.T
+        return self._draws_cache
+
+    def _day_index(self, date) -> int:
+        return int((pd.Timestamp(date).normalize() - self.model.day0).days)
+
+    def _X(self, days: np.ndarray) -> np.ndarray:
+        """Trend design for any day indices (extrapolates beyond the fitted period)."""
+        from .trend import design
+
+        n = int(max(days.max() + 1, 1))
+        lo = int(min(days.min(), 0))
+        X, _ = design(self.model.day0 + pd.Timedelta(days=lo), n - lo, self.breakpoints,
+                      self._centre())
+        return X[days - lo]
+
+    def _centre(self) -> pd.Timestamp:
+        cs, ce = self.campaign
+        return cs + (ce - cs) / 2
+
+    def _lam(self, days: np.ndarray, params: np.ndarray) -> np.ndarray:
+        """Daily intensity on the reference scale, shape (n_params_sets, n_days)."""
+        X = self._X(days)
+        k = self.model.k_trend
+        eta = np.atleast_2d(params)[:, :k] @ X.T
+        return np.exp(np.clip(eta, -30, 30))
+
+    def _group_index(self, originator: str | None) -> int:
+        if originator is None:
+            return 0
+        groups = self.model.groups
+        if originator in groups:
+            return groups.index(originator)
+        low = [g.lower() for g in groups]
+        if originator.lower() in low:
+            return low.index(originator.lower())
+        raise KeyError(f"originator {originator!r} not in the fitted coverage groups: {groups}")
+
+    def _log_cov(self, params: np.ndarray, g: int) -> np.ndarray:
+        p = np.atleast_2d(params)
+        if g == 0:
+            return np.zeros(len(p))
+        return p[:, self.model.k_trend + g - 1]
+
+    # -- predictions ------------------------------------------------------------------------
+    def predict_many(self, windows: list[tuple], alphas: tuple[float, ...] = (0.05,),
+                     report_noise: bool = True, key: str = "many") -> pd.DataFrame:
+        """Predictions for many ``(start, end, originator)`` windows at once.
+
+        For each window: ``mean`` (conditional mean given every observation, at the estimate),
+        ``expected`` (the intensity-only mean, ignoring what was reported about those days),
+        and for each alpha the CI (spread of the conditional mean over parameter draws) and the
+        PI (parameter draws plus the conditional Gaussian day, recording and report noise,
+        floored at 0). ``originator=None`` is the realised count on the reference scale.
+        """
+        tg = [(self._day_index(s), self._day_index(e),
+               None if o is None else self._group_index(o)) for s, e, o in windows]
+        for s, e, _ in tg:
+            if e < s:
+                raise ValueError("end before start")
+            if s < 0 or e >= self.model.X.shape[0]:
+                raise ValueError(
+                    f"window {s}..{e} (days from {self.model.day0.date()}) is outside the "
+                    f"modelled period of {self.model.X.shape[0]} days")
+        m_hat, v_hat, m0_hat = self.model.predictive(self.params.to_numpy(), tg, report_noise)
+        P = self._param_draws()
+        rng = self._rng(key, tuple(tg), bool(report_noise))
+        M = np.empty((len(P), len(tg)))
+        M0 = np.empty_like(M)
+        Y = np.empty_like(M)
+        for b, p in enumerate(P):
+            m, v, m0 = self.model.predictive(p, tg, report_noise)
+            M[b], M0[b] = m, m0
+            Y[b] = m + np.sqrt(v) * rng.standard_normal(len(tg))
+        Y = np.maximum(Y, 0.0)
+        out = pd.DataFrame({"start": [w[0] for w in windows], "end": [w[1] for w in windows],
+                            "originator": [self.model.groups[g] if g is not None else None
+                                           for _, _, g in tg],
+                            "mean": np.maximum(m_hat, 0.0), "sd_day": np.sqrt(v_hat),
+                            "expected": m0_hat})
+        for a in alphas:
+            qs = [a / 2, 1 - a / 2]
+            ci = np.quantile(M, qs, axis=0)
+            pi = np.quantile(Y, qs, axis=0)
+            e0 = np.quantile(M0, qs, axis=0)
+            tag = "" if a == alphas[0] else f"_{int(round(100 * (1 - a)))}"
+            out[f"ci_lower{tag}"] = np.maximum(ci[0], 0.0)
+            out[f"ci_upper{tag}"] = np.maximum(ci[1], 0.0)
+            out[f"pi_lower{tag}"] = pi[0]
+            out[f"pi_upper{tag}"] = pi[1]
+            out[f"expected_ci_lower{tag}"] = e0[0]
+            out[f"expected_ci_upper{tag}"] = e0[1]
+        return out
+
+    def predict_window(self, start, end, originator: str | None = None, alpha: float = 0.05,
+                       report_noise: bool = True) -> dict:
+        """Mean, confidence and prediction interval of the total over ``[start, end]``.
+
+        ``originator=None``: the realised count on the reference originator's scale (what its
+        count would be with no recording or report error). With an originator: what that
+        originator would report for the window, given everything reported (its own earlier and
+        later running totals pin most of it down). ``mean`` and the CI/PI condition on all
+        figures; ``expected`` (with ``expected_ci_*``) is the trend's mean alone.
+        """
+        row = self.predict_many([(start, end, originator)], (alpha,), report_noise,
+                                key="window").iloc[0]
+        keys = ("mean", "ci_lower", "ci_upper", "pi_lower", "pi_upper", "expected",
+                "expected_ci_lower", "expected_ci_upper")
+        out = {k: float(row[k]) for k in keys}
+        out.update({"start": pd.Timestamp(start), "end": pd.Timestamp(end),
+                    "originator": row["originator"] or self.reference, "alpha": alpha})
+        return out
+
+    def daily_frame(self, alpha: float = 0.05, start=None, end=None) -> pd.DataFrame:
+        """Daily counts on the reference scale with CI and PI, plus cumulative columns.
+
+        ``estimate`` is the realised daily count's conditional mean given all figures,
+        ``intensity`` the trend alone; cumulative columns count from ``start`` (default: the
+        campaign start).
+        """
+        cs, ce = self.campaign
+        s0 = pd.Timestamp(start if start is not None else cs)
+        e0 = pd.Timestamp(end if end is not None else ce)
+        dates = pd.date_range(s0, e0, freq="D")
+        wins = [(d, d, None) for d in dates] + [(s0, d, None) for d in dates]
+        p = self.predict_many(wins, (alpha,), report_noise=False, key="daily")
+        n = len(dates)
+        d, c = p.iloc[:n].reset_index(drop=True), p.iloc[n:].reset_index(drop=True)
+        lam = self._lam(np.array([self._day_index(x) for x in dates]),
+                        self.params.to_numpy())[0]
+        return pd.DataFrame({
+            "date": dates, "estimate": d["mean"], "ci_lower": d["ci_lower"],
+            "ci_upper": d["ci_upper"], "pi_lower": d["pi_lower"], "pi_upper": d["pi_upper"],
+            "intensity": lam, "cum_estimate": c["mean"], "cum_ci_lower": c["ci_lower"],
+            "cum_ci_upper": c["ci_upper"], "cum_pi_lower": c["pi_lower"],
+            "cum_pi_upper": c["pi_upper"]})
+
+    def weekly_frame(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Weekly totals (reference scale) over the campaign, with CI and PI."""
+        cs, ce = self.campaign
+        rows: list[tuple] = []
+        d = cs
+        while d <= ce:
+            w_end = min(d + pd.Timedelta(days=6), ce)
+            rows.append((d, w_end, None))
+            d = w_end + pd.Timedelta(days=1)
+        p = self.predict_many(rows, (alpha,), report_noise=False, key="weekly")
+        return p.rename(columns={"start": "week_start", "end": "week_end"}).drop(
+            columns=["originator"])
+
+    # -- tables -----------------------------------------------------------------------------
+    def _lincomb(self, weights: dict[str, float], alpha: float) -> tuple[float, float, float]:
+        names = self.param_names
+        a = np.zeros(len(names))
+        for k, v in weights.items():
+            a[names.index(k)] = v
+        est = float(a @ self.params.to_numpy())
+        se = float(np.sqrt(max(a @ self.cov @ a, 0.0)))
+        z = stats.norm.ppf(1 - alpha / 2)
+        return est, est - z * se, est + z * se
+
+    def trend_table(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Per breakpoint: weekly growth before and after, the jump at the break, with CIs.
+
+        Growth and jumps are shown as percentages (``100 * (exp(x) - 1)``); the slope change is
+        in log units per week.
+        """
+        pct = lambda x: 100.0 * (math.exp(x) - 1.0)  # noqa: E731
+        rows = []
+        slope = {"trend_per_week": 1.0}
+        if not self.breakpoints:
+            est, lo, hi = self._lincomb(slope, alpha)
+            rows.append({"breakpoint": pd.NaT, "event": "none (single log-linear trend)",
+                         "growth_before_pct": pct(est), "growth_before_ci_lower": pct(lo),
+                         "growth_before_ci_upper": pct(hi)})
+            return pd.DataFrame(rows)
+        for bp in self.breakpoints:
+            tag = bp.date.strftime("%Y-%m-%d")
+            before = self._lincomb(slope, alpha)
+            slope = {**slope, f"slope_change_{tag}": 1.0}
+            after = self._lincomb(slope, alpha)
+            jump = self._lincomb({f"jump_{tag}": 1.0}, alpha)
+            sc = self._lincomb({f"slope_change_{tag}": 1.0}, alpha)
+            rows.append({
+                "breakpoint": bp.date, "event": bp.label,
+                "growth_before_pct": pct(before[0]), "growth_before_ci_lower": pct(before[1]),
+                "growth_before_ci_upper": pct(before[2]),
+                "growth_after_pct": pct(after[0]), "growth_after_ci_lower": pct(after[1]),
+                "growth_after_ci_upper": pct(after[2]),
+                "jump_pct": pct(jump[0]), "jump_ci_lower": pct(jump[1]),
+                "jump_ci_upper": pct(jump[2]),
+                "slope_change": sc[0], "slope_change_ci_lower": sc[1],
+                "slope_change_ci_upper": sc[2]})
+        return pd.DataFrame(rows)
+
+    def coverage_table(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Log coverage of each group relative to the reference originator, with CIs."""
+        obs = self.model.obs_table
+        rows = [{"group": self.reference, "log_coverage": 0.0, "ci_lower": 0.0, "ci_upper": 0.0,
+                 "ratio": 1.0, "ratio_ci_lower": 1.0, "ratio_ci_upper": 1.0,
+                 "n_obs": int((obs["group"] == self.reference).sum()), "reference": True}]
+        for g in self.model.groups[1:]:
+            est, lo, hi = self._lincomb({f"log_coverage[{g}]": 1.0}, alpha)
+            rows.append({"group": g, "log_coverage": est, "ci_lower": lo, "ci_upper": hi,
+                         "ratio": math.exp(est), "ratio_ci_lower": math.exp(lo),
+                         "ratio_ci_upper": math.exp(hi),
+                         "n_obs": int((obs["group"] == g).sum()), "reference": False})
+        return pd.DataFrame(rows)
+
+    def summary(self, alpha: float = 0.05) -> str:
+        """Plain-text summary: data used, convergence, parameters, warnings, exclusions."""
+        ci = self.conf_int(alpha)
+        lines = [
+            f"Composite-link NB model: metric={self.metric} area={self.area or 'campaign area'}",
+            f"Modelled period: {self.model.day0.date()} .. "
+            f"{(self.model.day0 + pd.Timedelta(days=self.model.X.shape[0] - 1)).date()}; "
+            f"campaign {self.campaign[0].date()} .. {self.campaign[1].date()}",
+            f"Observations: {self.nobs} (from {self.model.obs_table['figure_ids'].str.split(',').explode().nunique()} figures); "
+            f"excluded figures: {len(self.excluded)}",
+            f"Reference originator (log coverage 0): {self.reference}",
+            f"Breakpoints: {', '.join(b.date.strftime('%Y-%m-%d') + ' ' + b.label for b in self.breakpoints) or 'none'}",
+            f"Log-likelihood: {self.llf:.3f}   converged: {self.converged}",
+            "",
+            f"{'parameter':<44}{'estimate':>11}{'std err':>10}{'lower':>11}{'upper':>11}",
+        ]
+        for name in self.param_names:
+            lines.append(f"{name[:43]:<44}{self.params[name]:>11.4f}{self.bse[name]:>10.4f}"
+                         f"{ci.loc[name, 0]:>11.4f}{ci.loc[name, 1]:>11.4f}")
+        if self.dropped_breakpoints:
+            lines += ["", "Candidate breakpoints not used:"]
+            lines += [f"  - {d}" for d in self.dropped_breakpoints]
+        if self.warnings:
+            lines += ["", "Warnings:"] + [f"  - {w}" for w in self.warnings]
+        if self.notes:
+            lines += ["", "Notes:"] + [f"  - {n}" for n in self.notes]
+        if len(self.excluded):
+            lines += ["", "Excluded figures by reason:"]
+            for reason, n in self.excluded["reason"].value_counts().sort_index().items():
+                lines.append(f"  {n:>4}  {reason}")
+        return "\n".join(lines)
+
+    def plot(self, ax=None, alpha: float = 0.05, events: pd.DataFrame | None = None):
+        """Daily intensity with CI and PI bands, breakpoints as vertical lines."""
+        import matplotlib.pyplot as plt  # lazy: `import conflictstats` must not load matplotlib
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 4))
+        df = self.daily_frame(alpha)
+        ax.fill_between(df["date"], df["pi_lower"], df["pi_upper"], color="tab:blue", alpha=0.15,
+                        label=f"{int(100 * (1 - alpha))}% prediction interval")
+        ax.fill_between(df["date"], df["ci_lower"], df["ci_upper"], color="tab:blue", alpha=0.35,
+                        label=f"{int(100 * (1 - alpha))}% confidence interval")
+        ax.plot(df["date"], df["estimate"], color="tab:blue", label="estimated daily intensity")
+        for bp in self.breakpoints:
+            ax.axvline(bp.date, color="grey", ls="--", lw=0.8)
+        if events is not None:
+            for d in events["date"]:
+                ax.axvline(d, color="grey", ls=":", lw=0.5)
+        ax.set_ylabel(f"{self.metric} per day ({self.reference} scale)")
+        ax.legend(loc="upper left", fontsize="small")
+        return ax
