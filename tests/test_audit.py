@@ -1,0 +1,50 @@
+"""Curation audit: a sample of figures shown beside their sources, and AUDIT.md kept honest."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import conflictstats as cs
+from conflictstats.audit import draw, figure_line
+from conflictstats.registry import dataset_info
+
+OUTCOMES = {"confirmed", "corrected", "removed", "not re-found"}
+
+
+def test_sample_of_20_printed_with_sources(capsys):
+    figures, sources = cs.load("figures"), cs.load("sources").set_index("source_id")
+    sample = draw(figures, 20, seed=7)
+    assert len(sample) == 20
+    lines = [figure_line(row, sources.loc[row["source_id"]]) for _, row in sample.iterrows()]
+    for line in lines:
+        print(line)
+        assert re.search(r"\| .+, \".+\", \d{4}-\d{2}-\d{2}, https?://\S+$", line), line
+    out = capsys.readouterr().out
+    assert out.count("\n") == 20
+    with capsys.disabled():  # shown in the test run itself, for a person to spot-check
+        print("\n" + out, end="")
+
+
+def _audit_rows() -> list[tuple[int, str, str]]:
+    text = (dataset_info().path / "AUDIT.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d+) \| ([a-z0-9][a-z0-9._-]*) \| ([a-z -]+?) \|", text, flags=re.M)
+    return [(int(n), fid, outcome.strip()) for n, fid, outcome in rows], text
+
+
+def test_audit_lists_50_drawn_figures_with_outcomes():
+    rows, text = _audit_rows()
+    assert [n for n, _, _ in rows] == list(range(1, 51))
+    ids = [fid for _, fid, _ in rows]
+    assert len(set(ids)) == 50
+    assert {o for _, _, o in rows} <= OUTCOMES
+    # The summary table agrees with the per-figure table.
+    counts = Counter(o for _, _, o in rows)
+    for outcome in OUTCOMES:
+        m = re.search(rf"^\| {outcome} \| (\d+) \|", text, flags=re.M)
+        assert m and int(m.group(1)) == counts.get(outcome, 0), outcome
+    # Every audited figure that was not removed is still in the data (ids are stable).
+    current = set(cs.load("figures")["figure_id"])
+    for _, fid, outcome in rows:
+        assert (fid in current) == (outcome != "removed"), fid
+    assert "20190831" in text  # the seed of the draw
