@@ -27,8 +27,16 @@ HANDLERS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on a bad option, but 2 means unreadable input here: usage errors are 3."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="conflictstats",
+    p = _Parser(prog="conflictstats",
                                 description="Sourced conflict figures and honest statistics.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -69,13 +77,16 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--quiet", action="store_true", help="no progress display")
     sp = sub.add_parser("fetch", help="download and verify a published release")
     ds(sp)
-    sp.add_argument("--release")
-    sp.add_argument("--base-url")
-    sp.add_argument("--cache-dir")
+    sp.add_argument("--release", help="release to fetch (default: the shipped one)")
+    sp.add_argument("--base-url", help="where releases are published (https; http only on loopback)")
+    sp.add_argument("--cache-dir", help="where fetched releases are kept (default: $CONFLICTSTATS_DATA or the user cache)")
+    sp.add_argument("--sha256sums", help="SHA-256 of the release's SHA256SUMS, for a release this package does not know")
+    sp.add_argument("--timeout", type=float, default=30.0, help="seconds per file (default: %(default)s)")
     sp = sub.add_parser("export", help="write the tables as CSV, Parquet or XLSX with a README")
     ds(sp)
     sp.add_argument("--format", choices=["csv", "parquet", "xlsx"], default="csv")
     sp.add_argument("--out", required=True)
+    sp.add_argument("--release", help="export a fetched release instead of the shipped data")
     return p
 
 

@@ -9,6 +9,11 @@ from . import contract as c
 from .registry import DatasetInfo
 
 _TYPES = {"str": "string", "int": "integer", "date": "date", "list": "array"}
+LICENSES = {  # SPDX id -> (title, url)
+    "CC-BY-4.0": ("Creative Commons Attribution 4.0", "https://creativecommons.org/licenses/by/4.0/"),
+    "CC0-1.0": ("CC0 1.0 Universal", "https://creativecommons.org/publicdomain/zero/1.0/"),
+    "ODbL-1.0": ("Open Data Commons Open Database License 1.0", "https://opendatacommons.org/licenses/odbl/1-0/"),
+}
 PRIMARY_KEYS = {"sources": "source_id", "figures": "figure_id", "events": "event_id", "codebook": "metric"}
 FOREIGN_KEYS = {
     "figures": [{"fields": "source_id", "reference": {"resource": "sources", "fields": "source_id"}},
@@ -91,8 +96,8 @@ def descriptor(info: DatasetInfo, files: dict[str, tuple[int, str]], rows: dict[
         "version": info.release,
         "created": f"{info.release_date.isoformat()}T00:00:00Z",  # Data Package v1: an RFC 3339 datetime
         "homepage": info.homepage,
-        "licenses": [{"name": info.license, "title": "Creative Commons Attribution 4.0",
-                      "path": "https://creativecommons.org/licenses/by/4.0/"}],
+        "licenses": [{"name": info.license, "title": LICENSES.get(info.license, (info.license, ""))[0],
+                      "path": LICENSES.get(info.license, ("", "https://spdx.org/licenses/"))[1]}],
         "contributors": [{"title": a, "role": "author"} for a in info.authors],
         "sources": [{"title": "Public documents listed in the sources table (each with its URL)",
                      "path": f"sources.{fmt}"}],

@@ -32,7 +32,7 @@ from pathlib import Path
 from .errors import IntegrityError, UnknownNameError, UnreadableError
 from .registry import DEFAULT_DATASET, dataset_info
 from .release import ANCHORS, check_release_name, read_anchors
-from .store import SUMS_FILE, atomic_write_bytes, read_sums, sha256_bytes, sha256_file, sweep_temporaries
+from .store import SUMS_FILE, atomic_write_bytes, sha256_bytes, sha256_file, sweep_temporaries
 
 ENV_CACHE = "CONFLICTSTATS_DATA"
 ENV_BASE_URL = "CONFLICTSTATS_BASE_URL"
@@ -87,7 +87,8 @@ def fetch(dataset: str = DEFAULT_DATASET, release: str | None = None, base_url: 
     ``release`` defaults to the release shipped with the package; ``base_url`` to
     $CONFLICTSTATS_BASE_URL or the project's release site. ``sha256sums`` (the SHA-256 of the
     release's SHA256SUMS) is required for releases this package does not know. ``timeout`` bounds
-    each network wait in seconds (a whole file gets DEADLINE_FACTOR times as long); ``retries`` re-tries timeouts, dropped connections and HTTP 5xx.
+    each network wait in seconds (a whole file gets DEADLINE_FACTOR times as long); ``retries``
+    re-tries timeouts, dropped connections and HTTP 5xx, never a 404 or a hash mismatch.
     """
     info = dataset_info(dataset)
     release = check_release_name(release or info.release)
@@ -100,6 +101,8 @@ def fetch(dataset: str = DEFAULT_DATASET, release: str | None = None, base_url: 
 
     sums_path = folder / SUMS_FILE
     cached = sums_path.is_file() and sha256_file(sums_path) == anchor
+    if not cached and sums_path.exists():
+        sums_path.unlink()  # a stale list: the folder counts as incomplete until every file is verified
     sums_bytes = sums_path.read_bytes() if cached else get(SUMS_FILE, anchor)
     listed = _parse_sums(sums_bytes, f"{get.url(SUMS_FILE)}")
     paths = {}

@@ -20,7 +20,7 @@ from conflictstats.errors import IntegrityError, UnknownNameError, UnreadableErr
 from conflictstats.fetch import fetch, release_dir
 from conflictstats.registry import DEFAULT_DATASET, dataset_info
 from conflictstats.release import ANCHORS, read_anchors
-from conflictstats.store import SUMS_FILE, TMP_PREFIX, read_sums, sha256_file
+from conflictstats.store import SUMS_FILE, TMP_PREFIX, read_sums, sha256_bytes, sha256_file
 from conftest import run_cli
 from httpserver import Behaviour, serve
 
@@ -106,7 +106,7 @@ def test_tampered_file_is_refused_and_not_cached(site, cache, built):
             fetch(DS, REL, base_url=srv.url, sha256sums=anchor, retries=0)
     msg = str(err.value)
     assert "figures.parquet" in msg and "mismatch" in msg
-    assert read_sums(built)["figures.parquet"] in msg and sha256_file_bytes(bytes(bad)) in msg
+    assert read_sums(built)["figures.parquet"] in msg and sha256_bytes(bytes(bad)) in msg
     folder = cache / DS / REL
     assert not (folder / "figures.parquet").exists()
     assert not (folder / SUMS_FILE).exists()  # the release is not marked complete
@@ -136,7 +136,7 @@ def test_truncated_file_is_refused_and_not_cached(site, cache, built):
     msg = str(err.value)
     assert "sources.parquet" in msg and "truncated" in msg and f"{size // 3} of {size} bytes" in msg
     partial = (built / "sources.parquet").read_bytes()[: size // 3]
-    assert read_sums(built)["sources.parquet"] in msg and sha256_file_bytes(partial) in msg
+    assert read_sums(built)["sources.parquet"] in msg and sha256_bytes(partial) in msg
     assert not (cache / DS / REL / "sources.parquet").exists()
     assert _leftovers(cache) == []
 
@@ -256,7 +256,12 @@ def test_cli_fetch_prints_files_and_exit_codes(tmp_path):
         assert "Traceback" not in gone.stderr
 
 
-def sha256_file_bytes(data: bytes) -> str:
-    from conflictstats.store import sha256_bytes
+def test_a_fetched_release_can_be_exported(site, cache, built, tmp_path):
+    from conflictstats.export import export
 
-    return sha256_bytes(data)
+    root, anchor = site
+    with serve(root) as srv:
+        fetch(DS, REL, base_url=srv.url, sha256sums=anchor)
+    out = export(DS, "parquet", tmp_path / "out", release=REL)
+    for name in ("figures.parquet", "datapackage.json"):
+        assert out[name].read_bytes() == (built / name).read_bytes()

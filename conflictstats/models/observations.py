@@ -78,15 +78,28 @@ def figure_interval(qualifier: str, value: float, low: float | None = None,
     return value, value
 
 
-def _finite_interval(qualifier: str, value: float, low, high) -> tuple[float, float]:
-    """A bounded version of :func:`figure_interval`, used only to difference cumulative totals.
+def rounding_unit(value: float) -> float:
+    """The unit a reported number is rounded to, from its trailing zeros (5,900 -> 100)."""
+    v = abs(int(value))
+    if v == 0:
+        return 1.0
+    unit = 1
+    while v % 10 == 0:
+        v //= 10
+        unit *= 10
+    return float(unit)
 
-    An increment between "at least 500" and "at least 900" is unbounded in principle; sources
-    that say "at least" about a running toll almost always give their documented count, so a
-    one-sided band of one rounding unit (at least 5%) is used.
+
+def _finite_interval(qualifier: str, value: float, low, high) -> tuple[float, float]:
+    """A bounded version of :func:`figure_interval` (the Gaussian model needs finite bands).
+
+    "At least 5,900" is read as a count rounded down to its last non-zero digit, so in
+    ``[5,900, 6,000)``; "almost" / "up to 500" as rounded up, in ``(400, 500]``. Sources that
+    say "at least" about a running toll almost always give their documented count floored to a
+    round number; a figure that is a true lower bound far below the count is not modelled.
     """
     lo, hi = figure_interval(qualifier, value, low, high)
-    width = max(2 * rounding_half_width(value), 0.05 * value, 1.0)
+    width = rounding_unit(value)
     if math.isinf(hi):
         hi = lo + width
     if qualifier in LEFT:

@@ -1,0 +1,229 @@
+"""Interrupted writes: SIGKILL `conflictstats build` (and `report`) at random moments.
+
+After every kill, each file in the output folder must be byte-identical to its previous
+version or to its complete new version (never a part), no temporary file may be left behind,
+and load() must return the old or the new data or refuse with an integrity error, never
+something else. Half the kills fall anywhere in the run; the other half are aimed at the
+write phase (the moment the first output file changes, plus a random delay), where a
+non-atomic writer would leave a torn file.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conflictstats.api import read_table_file
+from conflictstats.contract import TABLES
+from conflictstats.errors import IntegrityError
+from conflictstats.registry import DATASETS_ENV
+from conflictstats.store import SUMS_FILE, TMP_PREFIX, read_sums
+from conftest import ROOT
+
+BUILD_KILLS = 20
+REPORT_KILLS = 6
+SEED = int(os.environ.get("CONFLICTSTATS_KILL_SEED", "20191"))
+NAME = "idlib-2019"
+
+
+def _env(root: Path) -> dict:
+    env = dict(os.environ)
+    env[DATASETS_ENV] = str(root)
+    env["PYTHONHASHSEED"] = "0"
+    return env
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "conflictstats", *args]
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _snapshot(folder: Path) -> dict:
+    out = {}
+    for p in folder.rglob("*"):
+        try:
+            st = p.stat()
+        except FileNotFoundError:
+            continue
+        out[str(p)] = (st.st_ino, st.st_size, st.st_mtime_ns)
+    return out
+
+
+def _restore(folder: Path, files: dict[str, bytes]) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+
+
+def _run_and_kill(cmd: list[str], env: dict, out: Path, delay: float | None, aim: float | None,
+                  rng: random.Random) -> tuple[int, float]:
+    """Start ``cmd``; SIGKILL it after ``delay`` s, or ``aim`` s after the first change in ``out``."""
+    before = _snapshot(out)
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        if delay is not None:
+            time.sleep(delay)
+        else:
+            while proc.poll() is None and _snapshot(out) == before:
+                time.sleep(0.0002)
+            time.sleep(rng.uniform(0, aim or 0))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+    return proc.returncode, time.monotonic() - t0
+
+
+def _calibrate(cmd: list[str], env: dict, out: Path) -> tuple[float, float, float]:
+    """Seconds until the first and the last change in ``out``, and until the end, of one full run."""
+    last_seen = _snapshot(out)
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    first = last = None
+    while proc.poll() is None:
+        snap = _snapshot(out)
+        if snap != last_seen:
+            last = time.monotonic() - t0
+            first = first if first is not None else last
+            last_seen = snap
+        time.sleep(0.0002)
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    assert proc.returncode == 0, err
+    end = time.monotonic() - t0
+    return (first if first is not None else end), (last if last is not None else end), end
+
+
+def _check_after_kill(out: Path, old: dict[str, bytes], new: dict[str, bytes], what: str) -> None:
+    now = _files(out)
+    temps = [n for n in now if Path(n).name.startswith(TMP_PREFIX)]
+    assert not temps, f"{what}: temporary files left behind: {temps}"
+    assert set(now) <= set(old) | set(new), f"{what}: unexpected files {sorted(set(now) - set(old) - set(new))}"
+    for name, data in now.items():
+        assert data in (old.get(name), new.get(name)), f"{what}: {name} is neither the old nor the new file"
+    for name in set(old) & set(new):
+        assert name in now, f"{what}: {name} disappeared"
+
+
+def _check_loads(out: Path, old_tables: dict, new_tables: dict, what: str) -> str:
+    """Every table loads as its old or new version, or is refused as inconsistent; never other data."""
+    sums = read_sums(out)
+    outcome = []
+    for table in TABLES:
+        try:
+            df = read_table_file(out / f"{table}.parquet", table, sums.get(f"{table}.parquet"))
+        except IntegrityError:
+            outcome.append("refused")
+            continue
+        assert df.equals(old_tables[table]) or df.equals(new_tables[table]), f"{what}: {table} loaded wrong data"
+        outcome.append("ok")
+    return ",".join(outcome)
+
+
+def _kill_campaign(cmd, env, out, old, new, kills, rng, load_check=None):
+    first, last, end = _calibrate(cmd, env, out)  # leaves ``out`` holding the new files
+    assert _files(out) == new, "two runs of the same command must give the same bytes"
+    window = (last - first) * 1.2 + 0.002
+    real, attempts, log, states = 0, 0, [], []
+    while real < kills and attempts < kills * 3:
+        attempts += 1
+        _restore(out, old)
+        if attempts % 4 == 1:  # anywhere in the run
+            rc, took = _run_and_kill(cmd, env, out, rng.uniform(0.05, end), None, rng)
+        else:  # aimed at the writes
+            rc, took = _run_and_kill(cmd, env, out, None, window, rng)
+        what = f"{' '.join(cmd[3:])} kill #{attempts} after {took:.3f}s"
+        _check_after_kill(out, old, new, what)
+        now = _files(out)
+        changed = sum(1 for n, d in now.items() if d == new.get(n) and d != old.get(n))
+        states.append("old" if changed == 0 else "new" if now == new else "mixed")
+        if load_check is not None:
+            log.append(load_check(out, what))
+        if rc == -signal.SIGKILL:
+            real += 1
+    assert real >= kills, f"only {real} of {attempts} runs were killed before they finished"
+    print(f"{' '.join(cmd[3:4])}: writes from {first:.3f}s to {last:.3f}s, end at {end:.2f}s; states after kills: "
+          f"{ {k: states.count(k) for k in ('old', 'mixed', 'new')} }")
+    return real, log
+
+
+@pytest.fixture(scope="module")
+def datasets(tmp_path_factory):
+    """Two built copies of the shipped dataset: 'old' without a tenth of its documents, and 'new'."""
+    base = tmp_path_factory.mktemp("kill")
+    src = ROOT / "datasets" / NAME
+    roots = {}
+    for label in ("old", "new"):
+        root = base / label
+        shutil.copytree(src, root / NAME)
+        if label == "old":
+            docs = sorted((root / NAME / "sources").glob("*.toml"))
+            for p in docs[:: 10]:
+                p.unlink()
+        proc = subprocess.run(_cli("build"), env=_env(root), cwd=ROOT, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        roots[label] = root
+    return base, roots
+
+
+def test_kill_build_leaves_old_or_new_files(datasets):
+    base, roots = datasets
+    out = base / "out-build"
+    old_dir = roots["old"] / NAME
+    old = {n: d for n, d in _files(old_dir).items() if not n.startswith("sources/") and n.endswith(
+        (".parquet", ".json", SUMS_FILE))}
+    _restore(out, old)
+    cmd = _cli("build", "--out", str(out))
+    env = _env(roots["new"])
+    ref = base / "ref-build"
+    subprocess.run(_cli("build", "--out", str(ref)), env=env, cwd=ROOT, check=True, capture_output=True)
+    new = _files(ref)
+
+    def tables_of(folder: Path) -> dict:
+        sums = read_sums(folder)
+        return {t: read_table_file(folder / f"{t}.parquet", t, sums[f"{t}.parquet"]) for t in TABLES}
+
+    old_tables, new_tables = tables_of(out), tables_of(ref)
+    assert any(not old_tables[t].equals(new_tables[t]) for t in TABLES), "old and new must differ"
+    rng = random.Random(SEED)
+    real, log = _kill_campaign(cmd, env, out, old, new, BUILD_KILLS, rng,
+                               lambda folder, what: _check_loads(folder, old_tables, new_tables, what))
+    print(f"build: {real} SIGKILLs; load outcomes: {sorted(set(log))}")
+    # A run after the kills completes the job: everything new and verified.
+    subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True)
+    assert _files(out) == new
+
+
+@pytest.mark.skipif(importlib.util.find_spec("conflictstats.report") is None,
+                    reason="`conflictstats report` does not exist yet")
+def test_kill_report_leaves_old_or_new_files(datasets):
+    base, roots = datasets
+    out, ref = base / "out-report", base / "ref-report"
+    for folder, label in ((out, "old"), (ref, "new")):
+        proc = subprocess.run(_cli("report", "--out", str(folder), "--quiet"), env=_env(roots[label]),
+                              cwd=ROOT, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    old, new = _files(out), _files(ref)
+    assert old != new, "the report of fewer documents must differ"
+    rng = random.Random(SEED + 1)
+    real, _ = _kill_campaign(_cli("report", "--out", str(out), "--quiet"), _env(roots["new"]), out, old, new,
+                             REPORT_KILLS, rng)
+    print(f"report: {real} SIGKILLs")
