@@ -54,7 +54,7 @@ def read_table_file(path: Path, table: str, expected_sha256: str | None) -> pd.D
     data = read_verified(path, expected_sha256)
     try:
         # One thread: pyarrow's thread pool can abort the interpreter after reading a corrupt file.
-        arrow = pq.read_table(pa.BufferReader(data), use_threads=False)
+        arrow = pq.read_table(pa.BufferReader(data), use_threads=False, page_checksum_verification=True)
         meta = parquet_metadata(data)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise UnreadableError(f"{path}: not a readable Parquet file ({type(exc).__name__}: "

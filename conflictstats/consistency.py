@@ -3,8 +3,8 @@
 Sources revise themselves and quote several counts at once, so these are reported rather than
 rejected. Three kinds of warning:
 
-- ``decreasing_cumulative``: a running total (count_type ``flow``) from one originator with one
-  start date, for one metric, perpetrator and area, that is lower on a later ``period_end`` than
+- ``decreasing_cumulative``: a running total (count_type ``flow``) from one originator (its
+  ``originator_group`` from originators.toml, so spellings of one name agree) with one start date, for one metric, perpetrator and area, that is lower on a later ``period_end`` than
   on an earlier one. Qualifiers are read as bounds, so "at least 103" followed by "more than 100"
   is no decrease; "at least 175" followed by exactly 170 is. Areas are compared by scope and
   admin-1 p-codes for campaign areas, governorates and nationwide figures, and by the area's
@@ -104,6 +104,12 @@ def _norm(v: object) -> str:
     return re.sub(r"\s+", " ", str(v).casefold().strip())
 
 
+def _who(row) -> str:
+    """The originator as one organisation: its originators.toml group when known, else its name."""
+    group = getattr(row, "originator_group", None)
+    return _norm(group) if _norm(group) else _norm(row.originator)
+
+
 def _area_key(row) -> tuple:
     if row.area_scope in _NAMED_AREA_SCOPES:
         return (row.area_scope, _norm(row.area))
@@ -152,24 +158,27 @@ def find_warnings(figures: pd.DataFrame, sources: pd.DataFrame,
     series: dict[tuple, list] = {}
     for r in rows:
         if r.count_type == "flow" and pd.notna(r.period_start):
-            key = (r.metric, _norm(r.originator), r.period_start, _norm(r.perpetrator), _area_key(r))
+            key = (r.metric, _who(r), r.period_start, _norm(r.perpetrator), _area_key(r))
             series.setdefault(key, []).append(r)
-    for key, members in series.items():
-        members.sort(key=lambda r: (r.period_end, r.figure_id))
-        for i, early in enumerate(members):
-            lo_early = _bounds(early)[0]
-            for late in members[i + 1:]:
-                if late.period_end > early.period_end and _bounds(late)[1] < lo_early:
-                    out.append(make("decreasing_cumulative",
-                                    f"{early.metric} counted by {early.originator} since {_day(early.period_start)} "
-                                    f"in '{early.area}' goes down: {_fig(early)} then {_fig(late)}",
-                                    (early.figure_id, late.figure_id)))
+    for members in series.values():
+        members.sort(key=lambda r: (r.period_end, _bounds(r)[0], r.figure_id))
+        for late in members:
+            # One warning per figure that falls below the highest floor of an earlier one.
+            earlier = [e for e in members if e.period_end < late.period_end]
+            if not earlier:
+                continue
+            early = max(earlier, key=lambda e: (_bounds(e)[0], e.period_end))
+            if _bounds(late)[1] < _bounds(early)[0]:
+                out.append(make("decreasing_cumulative",
+                                f"{early.metric} counted by {early.originator} since {_day(early.period_start)} "
+                                f"in '{early.area}' goes down: {_fig(early)} then {_fig(late)}",
+                                (early.figure_id, late.figure_id)))
 
     # 2. one document, one count, two values
     groups: dict[tuple, list] = {}
     for r in rows:
         if pd.notna(r.period_start):
-            key = (r.source_id, r.metric, r.period_start, r.period_end, _norm(r.area), _norm(r.originator),
+            key = (r.source_id, r.metric, r.period_start, r.period_end, _norm(r.area), _who(r),
                    _norm(r.perpetrator), r.count_type, r.verification)
             groups.setdefault(key, []).append(r)
     for members in groups.values():

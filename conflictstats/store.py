@@ -124,7 +124,8 @@ def parquet_bytes(table) -> bytes:
 
     buf = io.BytesIO()
     pq.write_table(table, buf, compression="snappy", use_dictionary=True, write_statistics=True,
-                   data_page_version="1.0", version="2.6", store_schema=True)
+                   data_page_version="1.0", version="2.6", store_schema=True,
+                   write_page_checksum=True)  # a CRC per page: readers detect a changed byte
     return buf.getvalue()
 
 

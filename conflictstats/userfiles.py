@@ -80,7 +80,8 @@ def read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:
                 what = ext.decode(errors="replace") if ext else str(f.type)
                 raise UnreadableError(f"{path}: column '{f.name}' uses an Arrow extension type ({what}); "
                                       f"conflictstats files use plain types only.")
-        table = pq.read_table(pa.BufferReader(raw), use_threads=False)  # see api.read_table_file
+        table = pq.read_table(pa.BufferReader(raw), use_threads=False,  # see api.read_table_file
+                              page_checksum_verification=True)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise UnreadableError(f"{path}: not a readable Parquet file ({type(exc).__name__}: "
                               f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}).") from None

@@ -82,3 +82,12 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeou
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "conflictstats", *args], cwd=cwd or ROOT,
                           capture_output=True, text=True, env=full_env, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def built_report(tmp_path_factory):
+    """The campaign report, built once per session by the real CLI (report and browser tests share it)."""
+    out = tmp_path_factory.mktemp("report-a") / "idlib-2019"
+    proc = run_cli("report", "--out", str(out), timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out, proc

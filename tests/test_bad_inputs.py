@@ -309,3 +309,31 @@ def test_bad_inputs_in_real_processes(tmp_path, built):
     for p in (proc,):
         assert "Traceback" not in p.stderr
     assert not (tmp_path / "out").exists()
+
+
+# --- nothing on a data path executes what it reads ---------------------------------------------
+
+def test_bad_code_paths_absent():
+    """No pickle/marshal/shelve, no eval/exec/compile/__import__; import_module only from the fixed
+    tables of cli.HANDLERS and the package's lazy attributes; pyarrow at or above 14.0.1 (CVE-2023-47248)."""
+    import ast
+    import re
+
+    pkg = Path(cs.__file__).resolve().parent
+    for path in sorted(pkg.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        rel = path.relative_to(pkg).as_posix()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                assert not {m.split(".")[0] for m in mods} & {"pickle", "marshal", "shelve", "dill", "cloudpickle"}, rel
+            if isinstance(node, ast.Call):
+                fn = node.func
+                name = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else ""
+                assert name not in {"eval", "exec", "compile", "__import__"} or isinstance(fn, ast.Attribute) and \
+                    name == "compile" and getattr(fn.value, "id", "") == "re", f"{rel}:{node.lineno} calls {name}"
+                if name == "import_module":
+                    assert rel in {"cli.py", "__init__.py"}, f"{rel}:{node.lineno} imports a module by name"
+    assert set(cli.HANDLERS.values()) == {v for v in cli.HANDLERS.values() if v.startswith("conflictstats.")}
+    floor = re.search(r'"pyarrow>=([0-9.]+)"', (Path(cs.__file__).resolve().parent.parent / "pyproject.toml").read_text())
+    assert floor and tuple(int(x) for x in floor.group(1).split(".")) >= (14, 0, 1)

@@ -66,6 +66,24 @@ def test_no_decrease_warning(raw, change):
     assert [w.kind for w in warnings_of(raw)] == []
 
 
+def test_one_warning_per_figure_below_an_earlier_floor(raw):
+    """150,000 then 120,000 then 110,000: two lowered figures, two warnings, each against the high."""
+    _series_figure(raw, "doc-b-2019-06-01-f09", 120000, D(2019, 5, 25))
+    _series_figure(raw, "doc-b-2019-06-01-f08", 110000, D(2019, 5, 28))
+    _series_figure(raw, "doc-b-2019-06-01-f07", 155000, D(2019, 5, 30))  # back above: no warning
+    ws = warnings_of(raw)
+    assert sorted(w.figure_ids for w in ws) == [("doc-a-2019-05-10-f01", "doc-b-2019-06-01-f08"),
+                                                ("doc-a-2019-05-10-f01", "doc-b-2019-06-01-f09")]
+
+
+def test_spellings_of_one_originator_form_one_series(raw):
+    """originators.toml groups 'OCHA' and 'UN OCHA': their counts are one series."""
+    raw["figures"][0]["originator_group"] = "OCHA"
+    _series_figure(raw, "doc-b-2019-06-01-f09", 120000, D(2019, 5, 25), originator="UN OCHA",
+                   originator_group="OCHA")
+    assert [w.kind for w in warnings_of(raw)] == ["decreasing_cumulative"]
+
+
 def test_qualifier_bounds_make_a_decrease(raw):
     """'at least 150,000' then 'up to 149,000' cannot both hold for a running total."""
     raw["figures"][0]["qualifier"] = "at_least"

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ._common import campaign_window
 from .composite import CompositeLinkModel, fit_model
-from .observations import ObservationSet, build_observations
+from .observations import POOLED, ObservationSet, build_observations
 from .results import CompositeResults
 from .trend import Breakpoint, candidate_breakpoints, design, select_breakpoints
 
@@ -28,11 +28,9 @@ __all__ = ["fit", "fit_observations", "backtest", "simulate", "synthetic_campaig
 
 
 def _choose_reference(obs: pd.DataFrame, reference: str | None) -> str:
-    """The reference coverage group: given, else the campaign-wide group with most days covered.
-
-    Most days covered (then most observations, then name) makes the reference the series that
-    best pins down the intensity; its log coverage is fixed at 0 and every estimate is on its
-    scale.
+    """The reference coverage group: given, else the named campaign-wide group with the most
+    figures (then most days covered, then name): the series that best pins down the intensity.
+    Its log coverage is fixed at 0 and every estimate is on its scale.
     """
     groups = sorted(obs["group"].unique())
     if reference is not None:
@@ -45,8 +43,9 @@ def _choose_reference(obs: pd.DataFrame, reference: str | None) -> str:
         days: set[int] = set()
         for a, b in zip(sub["start"], sub["end"]):
             days.update(pd.date_range(a, b).asi8.tolist())
-        # campaign-wide groups (no "[pcodes]" suffix) first, then most days, most observations
-        ranked.append(("[" in g, -len(days), -len(sub), g))
+        # named campaign-wide groups first (not the pooled one, no "[pcodes]" suffix), then most
+        # observations, then most days covered
+        ranked.append((g == POOLED or "[" in g, -len(sub), -len(days), g))
     ranked.sort()
     return ranked[0][3]
 

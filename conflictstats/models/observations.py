@@ -15,6 +15,7 @@ interval ``[lo, hi]`` for the count: ``lo == hi`` is exact, ``hi == inf`` right-
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,8 @@ import pandas as pd
 from ._common import CAMPAIGN_PCODES
 
 RIGHT = ("at_least", "more_than")
+POOLED = "other originators (pooled)"
+OUTSIDE_DAYS = 31
 LEFT = ("almost", "up_to", "fewer_than")
 
 
@@ -107,13 +110,51 @@ def _finite_interval(qualifier: str, value: float, low, high) -> tuple[float, fl
     return lo, hi
 
 
+# Spellings of one originator that curators use interchangeably (matched after lower-casing
+# and dropping a trailing "(...)" such as "(via Zaman Alwasl)" or "(Mark Lowcock)").
+ORIGINATOR_ALIASES = {
+    "syrian observatory for human rights": "SOHR",
+    "sohr": "SOHR",
+    "syrian observatory for human rights and local activists": "SOHR",
+    "syrian network for human rights": "SNHR",
+    "snhr": "SNHR",
+    "syrian civil defence": "White Helmets",
+    "syrian civil defense": "White Helmets",
+    "white helmets": "White Helmets",
+    "white helmets sources": "White Helmets",
+    "syria civil defence": "White Helmets",
+    "united nations": "United Nations",
+    "un": "United Nations",
+    "ocha": "OCHA",
+    "un ocha": "OCHA",
+    "ohchr": "OHCHR",
+    "un human rights office": "OHCHR",
+    "cccm cluster": "CCCM Cluster",
+    "syria response coordinators": "Syria Response Coordinators",
+    "response coordination group": "Syria Response Coordinators",
+}
+
+
+def canonical_originator(name: str) -> str:
+    """One name per originator, so that spelling variants share one coverage offset.
+
+    Trailing parentheses name the channel or spokesperson ("OCHA (Mark Lowcock)", "SOHR (via
+    Zaman Alwasl)"), not a different count, and are dropped before the alias lookup.
+    """
+    raw = re.sub(r"\s*\([^)]*\)", "", str(name)).strip() or str(name).strip()
+    key = raw.lower()
+    if key.startswith("the "):
+        key = key[4:]
+    return ORIGINATOR_ALIASES.get(key, raw)
+
+
 def coverage_group(originator: str, area_scope: str, pcodes) -> str:
     """Coverage-offset group: the originator, qualified by governorates below campaign level.
 
     A governorate-level series from one originator counts a different share of the campaign
     than the same originator's campaign-wide series, so it gets its own offset.
     """
-    name = str(originator).strip()
+    name = canonical_originator(originator)
     if area_scope == "campaign_area" or not pcodes:
         return name
     return f"{name} [{'+'.join(sorted(pcodes))}]"
@@ -122,7 +163,7 @@ def coverage_group(originator: str, area_scope: str, pcodes) -> str:
 def build_observations(figures: pd.DataFrame, metric: str, area: str | None = None,
                        campaign: tuple[pd.Timestamp, pd.Timestamp] | None = None,
                        missing_start: str = "campaign_start",
-                       increments: bool = False) -> ObservationSet:
+                       increments: bool = False, min_group_obs: int = 3) -> ObservationSet:
     """Turn the figures of one metric into likelihood terms (see module docstring).
 
     ``area=None`` means the campaign area as a whole: figures whose ``area_scope`` is
@@ -133,6 +174,8 @@ def build_observations(figures: pd.DataFrame, metric: str, area: str | None = No
     observations as independent); the default keeps the totals, whose nesting the Gaussian
     composite-link model handles through its covariance (a total and a later total of the same
     series share all the earlier days).
+    ``min_group_obs``: originators with fewer figures share one pooled coverage offset (a
+    group seen once only absorbs its own figure and adds a parameter).
     ``missing_start``: "campaign_start" assumes a figure without a start date counts from the
     campaign start (recorded per observation); "drop" excludes such figures.
     """
@@ -177,6 +220,13 @@ def build_observations(figures: pd.DataFrame, metric: str, area: str | None = No
     else:
         start = start.fillna(pd.Timestamp(cs))
     f = f.assign(_start=start, _nostart=nostart.values)
+    if campaign is not None:
+        early = f["_start"] < pd.Timestamp(cs) - pd.Timedelta(days=OUTSIDE_DAYS)
+        late = f["period_end"] > pd.Timestamp(ce) + pd.Timedelta(days=OUTSIDE_DAYS)
+        drop(f[early], f"window starts more than {OUTSIDE_DAYS} days before the campaign "
+                       "(mostly counts from before it; the model covers the campaign)")
+        drop(f[late & ~early], f"window ends more than {OUTSIDE_DAYS} days after the campaign")
+        f = f[~early & ~late]
     bad = f["_start"] > f["period_end"]
     drop(f[bad], "period_start after period_end (start assumed at campaign start)")
     f = f[~bad]
@@ -255,6 +305,19 @@ def build_observations(figures: pd.DataFrame, metric: str, area: str | None = No
                                                        float(fhi - prev_lo)),
             })
             prev, prev_lo, prev_hi = row, flo, fhi
+    if min_group_obs > 1 and rows:
+        counts: dict[str, int] = {}
+        for r in rows:
+            counts[r["group"]] = counts.get(r["group"], 0) + 1
+        small = {g for g, n in counts.items() if n < min_group_obs}
+        if small:
+            for r in rows:
+                if r["group"] in small:
+                    r["note"] = (r["note"] + "; " if r["note"] else "") + \
+                        f"pooled from {r['group']}"
+                    r["group"] = POOLED
+            notes.append(f"{len(small)} originator group(s) with fewer than {min_group_obs} "
+                         f"figures pooled into one coverage group {POOLED!r}")
     obs = pd.DataFrame(rows, columns=[
         "figure_id", "figure_ids", "source_ids", "group", "originator", "series_start",
         "start", "end", "value", "reported", "qualifier", "lo", "hi", "obs_kind", "note",

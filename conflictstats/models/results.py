@@ -145,9 +145,9 @@ class CompositeResults:
 
         For each window: ``mean`` (conditional mean given every observation, at the estimate),
         ``expected`` (the intensity-only mean, ignoring what was reported about those days),
-        and for each alpha the CI (spread of the conditional mean over parameter draws) and the
-        PI (parameter draws plus the conditional Gaussian day, recording and report noise,
-        floored at 0). ``originator=None`` is the realised count on the reference scale.
+        and for each alpha the CI (delta-method uncertainty of the conditional mean from the
+        parameter covariance) and the PI (that plus the conditional day, recording and report
+        variance; Gaussian, floored at 0). ``originator=None`` is the realised count on the reference scale.
         """
         tg = [(self._day_index(s), self._day_index(e),
                None if o is None else self._group_index(o)) for s, e, o in windows]
@@ -158,34 +158,37 @@ class CompositeResults:
                 raise ValueError(
                     f"window {s}..{e} (days from {self.model.day0.date()}) is outside the "
                     f"modelled period of {self.model.X.shape[0]} days")
-        m_hat, v_hat, m0_hat = self.model.predictive(self.params.to_numpy(), tg, report_noise)
-        P = self._param_draws()
-        rng = self._rng(key, tuple(tg), bool(report_noise))
-        M = np.empty((len(P), len(tg)))
-        M0 = np.empty_like(M)
-        Y = np.empty_like(M)
-        for b, p in enumerate(P):
-            m, v, m0 = self.model.predictive(p, tg, report_noise)
-            M[b], M0[b] = m, m0
-            Y[b] = m + np.sqrt(v) * rng.standard_normal(len(tg))
-        Y = np.maximum(Y, 0.0)
+        theta = self.params.to_numpy()
+        m_hat, v_hat, m0_hat = self.model.predictive(theta, tg, report_noise)
+        # delta method: gradients of the conditional and unconditional means by central
+        # differences over the free parameters (deterministic, and 50x cheaper than draws)
+        G = np.zeros((len(theta), len(tg)))
+        G0 = np.zeros_like(G)
+        for j in np.where(self.free)[0]:
+            h = 1e-4 * max(1.0, abs(theta[j]))
+            tp, tm = theta.copy(), theta.copy()
+            tp[j] += h
+            tm[j] -= h
+            mp, _, m0p = self.model.predictive(tp, tg, report_noise)
+            mm, _, m0m = self.model.predictive(tm, tg, report_noise)
+            G[j] = (mp - mm) / (2 * h)
+            G0[j] = (m0p - m0m) / (2 * h)
+        var_m = np.einsum("it,ij,jt->t", G, self.cov, G)
+        var_m0 = np.einsum("it,ij,jt->t", G0, self.cov, G0)
         out = pd.DataFrame({"start": [w[0] for w in windows], "end": [w[1] for w in windows],
                             "originator": [self.model.groups[g] if g is not None else None
                                            for _, _, g in tg],
-                            "mean": np.maximum(m_hat, 0.0), "sd_day": np.sqrt(v_hat),
-                            "expected": m0_hat})
+                            "mean": np.maximum(m_hat, 0.0), "sd_mean": np.sqrt(var_m),
+                            "sd_pred": np.sqrt(v_hat + var_m), "expected": m0_hat})
         for a in alphas:
-            qs = [a / 2, 1 - a / 2]
-            ci = np.quantile(M, qs, axis=0)
-            pi = np.quantile(Y, qs, axis=0)
-            e0 = np.quantile(M0, qs, axis=0)
+            z = stats.norm.ppf(1 - a / 2)
             tag = "" if a == alphas[0] else f"_{int(round(100 * (1 - a)))}"
-            out[f"ci_lower{tag}"] = np.maximum(ci[0], 0.0)
-            out[f"ci_upper{tag}"] = np.maximum(ci[1], 0.0)
-            out[f"pi_lower{tag}"] = pi[0]
-            out[f"pi_upper{tag}"] = pi[1]
-            out[f"expected_ci_lower{tag}"] = e0[0]
-            out[f"expected_ci_upper{tag}"] = e0[1]
+            out[f"ci_lower{tag}"] = np.maximum(m_hat - z * np.sqrt(var_m), 0.0)
+            out[f"ci_upper{tag}"] = np.maximum(m_hat + z * np.sqrt(var_m), 0.0)
+            out[f"pi_lower{tag}"] = np.maximum(m_hat - z * np.sqrt(v_hat + var_m), 0.0)
+            out[f"pi_upper{tag}"] = np.maximum(m_hat + z * np.sqrt(v_hat + var_m), 0.0)
+            out[f"expected_ci_lower{tag}"] = np.maximum(m0_hat - z * np.sqrt(var_m0), 0.0)
+            out[f"expected_ci_upper{tag}"] = m0_hat + z * np.sqrt(var_m0)
         return out
 
     def predict_window(self, start, end, originator: str | None = None, alpha: float = 0.05,

@@ -161,6 +161,7 @@ def synthetic_campaign(seed: int, level: float | None = None, day_k: float = 8.0
                    f"jump_{dates[tau2]:%Y-%m-%d}": j2, f"slope_change_{dates[tau2]:%Y-%m-%d}": s2},
         "coverage": cov, "reference": "Monitor A", "total": float(D.sum()),
         "day_k": day_k, "originator_k": originator_k,
+        "recorded": {o: pd.Series(r, index=dates) for o, r in R.items()},
     }
     return figures, events, truth
 

@@ -20,6 +20,7 @@ BREAK_KINDS = ("offensive_start", "escalation", "truce_announced", "truce_collap
                "ceasefire")
 MIN_GAP_DAYS = 14
 MIN_EDGE_DAYS = 14
+MAX_BREAKS = 3
 
 
 @dataclass
@@ -69,6 +70,10 @@ def select_breakpoints(cands: list[Breakpoint], day0: pd.Timestamp, n_days: int,
         if left < 2 or right < 2:
             dropped.append(f"{bp.date.date()} ({bp.label}): too few reported window boundaries "
                            "around it to identify a jump and a slope change")
+            continue
+        if len(kept) >= MAX_BREAKS:
+            dropped.append(f"{bp.date.date()} ({bp.label}): at most {MAX_BREAKS} breakpoints "
+                           "(first by date kept)")
             continue
         kept.append(bp)
         prev = tau

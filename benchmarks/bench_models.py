@@ -1,0 +1,89 @@
+"""Benchmarks for conflictstats.models: full simulation, real-data fit times and backtests.
+
+Run: ``python benchmarks/bench_models.py [--runs 200] [--skip-backtest]``. Writes
+``benchmarks/results/models.json``. BLAS is pinned to one thread (set before numpy loads):
+the matrices are small, and threaded BLAS only fights over a busy 2-core machine.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "results" / "models.json"
+METRICS = ("civilians_killed", "people_displaced")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--skip-backtest", action="store_true")
+    ap.add_argument("--skip-simulation", action="store_true")
+    args = ap.parse_args()
+
+    from conflictstats.models import fit, simulate
+    from conflictstats.models.cli import _clean
+
+    out: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count()}}
+    if OUT.exists():  # keep sections not rerun
+        try:
+            out.update({k: v for k, v in json.loads(OUT.read_text()).items() if k != "machine"})
+        except json.JSONDecodeError:
+            pass
+    if not args.skip_simulation:
+        t0 = time.perf_counter()
+        sim = simulate(runs=args.runs, seed=args.seed)
+        sim["seconds"] = round(time.perf_counter() - t0, 1)
+        out["simulation"] = _clean(sim)
+        print("simulation", json.dumps(out["simulation"], indent=1))
+
+    try:
+        from conflictstats.api import load
+
+        figures, events = load("figures"), load("events")
+    except Exception as exc:  # the loader is another engineer's work; report, don't crash
+        out["real_data_error"] = f"{type(exc).__name__}: {exc}"
+        figures = events = None
+    if figures is not None:
+        real: dict = {}
+        for m in METRICS:
+            times = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                res = fit(m, figures=figures, events=events)
+                times.append(time.perf_counter() - t0)
+            pw = res.predict_window("2019-04-29", "2019-08-29")
+            real[m] = {"fit_seconds_min": round(min(times), 3),
+                       "fit_seconds_all": [round(t, 3) for t in times],
+                       "converged": bool(res.converged), "warnings": res.warnings,
+                       "n_obs": res.nobs, "n_excluded": int(len(res.excluded)),
+                       "reference": res.reference,
+                       "breakpoints": [str(b.date.date()) for b in res.breakpoints],
+                       "predict_window_2019-04-29_2019-08-29": _clean(
+                           {k: v for k, v in pw.items() if k not in ("start", "end")})}
+            print(m, json.dumps(real[m], indent=1, default=str))
+            if not args.skip_backtest:
+                from conflictstats.models import backtest
+
+                bt = backtest(m, figures=figures, events=events)
+                real[m]["backtest"] = _clean(bt)
+                print(m, "backtest", json.dumps(real[m]["backtest"], indent=1, default=str))
+        out["real_data"] = real
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(_clean(out), indent=2, sort_keys=True, default=str) + "\n")
+    print(f"wrote {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

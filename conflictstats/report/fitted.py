@@ -1,0 +1,85 @@
+"""Model runs for the report: one fit (and optionally one backtest) per main metric.
+
+The models are conflictstats.models (the statistician's code); this module only calls them
+and turns a failure into a plain "not available in this build" note instead of a crash, so one
+broken fit never hides the rest of the report.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .context import DataContext
+
+ALPHA = 0.05
+
+
+@dataclass
+class ModelRun:
+    """What the report needs from one metric's fit; ``error`` says why a part is missing."""
+
+    metric: str
+    error: str | None = None
+    converged: bool | None = None
+    reference: str = ""
+    nobs: int = 0
+    n_excluded: int = 0
+    breakpoints: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    daily: pd.DataFrame | None = None
+    trend: pd.DataFrame | None = None
+    coverage: pd.DataFrame | None = None
+    backtest: dict | None = None
+    backtest_error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> dict | None:
+        """Campaign total on the reference scale (last day of the cumulative columns)."""
+        if self.daily is None or not len(self.daily):
+            return None
+        last = self.daily.iloc[-1]
+        return {k: float(last[k]) for k in ("cum_estimate", "cum_ci_lower", "cum_ci_upper",
+                                            "cum_pi_lower", "cum_pi_upper")}
+
+
+def _why(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
+
+
+def fit_metric(ctx: DataContext, metric: str) -> ModelRun:
+    """Fit one metric with the package's model; failures are recorded, not raised."""
+    run = ModelRun(metric)
+    t = time.perf_counter()
+    try:
+        from ..models import fit  # statsmodels is imported here, never by `import conflictstats`
+
+        res = fit(metric, dataset=ctx.info.name, figures=ctx.figures, events=ctx.events)
+        run.converged = bool(res.converged)
+        run.reference = str(res.reference)
+        run.nobs = int(res.nobs)
+        run.n_excluded = int(len(res.excluded))
+        run.breakpoints = [f"{b.date.strftime('%Y-%m-%d')} ({b.label})" for b in res.breakpoints]
+        run.warnings = [" ".join(str(w).split()) for w in res.warnings]
+        run.daily = res.daily_frame(ALPHA)
+        run.trend = res.trend_table(ALPHA)
+        run.coverage = res.coverage_table(ALPHA)
+    except Exception as exc:  # noqa: BLE001 - any model failure becomes a note in the report
+        run.error = _why(exc)
+    run.seconds = time.perf_counter() - t
+    return run
+
+
+def backtest_metric(ctx: DataContext, run: ModelRun) -> None:
+    """Leave-one-document-out backtest of one metric, stored on ``run``."""
+    try:
+        from ..models.backtest import backtest
+
+        out = backtest(run.metric, dataset=ctx.info.name, figures=ctx.figures, events=ctx.events)
+        run.backtest = {k: v for k, v in out.items() if k not in ("predictions", "seconds")}
+    except Exception as exc:  # noqa: BLE001
+        run.backtest_error = _why(exc)

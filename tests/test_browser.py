@@ -1,0 +1,75 @@
+"""The report in a real browser: headless Chromium loads index.html, every image renders, no errors.
+
+The probe script is injected into a copy of the report (the committed page has no scripts): it
+records each image's state and any error or console.error into the DOM, which --dump-dom prints.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+         "--enable-logging=stderr", "--v=0"]
+
+PROBE = """<script>
+window.__errors = [];
+window.addEventListener('error', function (e) {
+  var t = e.target || {};
+  window.__errors.push(t.src ? ('failed to load ' + t.src) : String(e.message));
+}, true);
+var _ce = console.error;
+console.error = function () { window.__errors.push(Array.from(arguments).join(' ')); _ce.apply(console, arguments); };
+window.addEventListener('load', function () {
+  var imgs = Array.from(document.images).map(function (i) {
+    return {src: i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0, w: i.naturalWidth};
+  });
+  var out = document.createElement('pre');
+  out.id = 'probe';
+  out.textContent = JSON.stringify({images: imgs, errors: window.__errors});
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def _chromium(*args: str, user_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(CHROMIUM), *FLAGS, f"--user-data-dir={user_dir}", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_report_renders_in_chromium(built_report, tmp_path):
+    out, _ = built_report
+    page_dir = tmp_path / "page"
+    shutil.copytree(out, page_dir)
+    # Allow the probe script through the page's Content-Security-Policy in this copy only.
+    index = page_dir / "index.html"
+    html = index.read_text(encoding="utf-8")
+    html = re.sub(r"<meta http-equiv=\"Content-Security-Policy\"[^>]*>\n?", "", html)
+    index.write_text(html.replace("<head>", "<head>\n" + PROBE, 1), encoding="utf-8")
+    url = index.as_uri()
+
+    proc = _chromium("--virtual-time-budget=10000", "--dump-dom", url, user_dir=tmp_path / "profile1")
+    found = re.search(r'<pre id="probe">(.*?)</pre>', proc.stdout, flags=re.S)
+    assert found, f"the page did not finish loading:\n{proc.stderr[-3000:]}"
+    probe = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&")
+                       .replace("&lt;", "<").replace("&gt;", ">"))
+    expected = sorted(p.relative_to(out).as_posix() for p in (out / "figures").glob("*.svg"))
+    assert sorted(i["src"] for i in probe["images"]) == expected
+    broken = [i["src"] for i in probe["images"] if not i["ok"]]
+    assert not broken, f"images that did not load: {broken}"
+    assert probe["errors"] == [], probe["errors"]
+    console = [ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln and ("ERROR" in ln or "error" in ln)]
+    assert not console, console
+
+    shot = tmp_path / "shot.png"
+    _chromium("--window-size=1280,2400", f"--screenshot={shot}", out.joinpath("index.html").as_uri(),
+              user_dir=tmp_path / "profile2")
+    assert shot.is_file() and shot.stat().st_size > 10_000, "no screenshot was taken"

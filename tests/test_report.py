@@ -1,0 +1,151 @@
+"""The campaign report: reproducible bytes, a current committed copy, computed numbers, a clean CLI."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_cli
+
+COMMITTED = ROOT / "reports" / "idlib-2019"
+REGENERATE = "conflictstats report --dataset idlib-2019"
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_build_shows_progress_steps(built_report):
+    out, proc = built_report
+    assert re.search(r"\[1/\d+\] loading dataset idlib-2019", proc.stderr), proc.stderr
+    assert "fitting model: civilians_killed" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert {"index.html", "report.md", "SHA256SUMS"} <= set(_files(out))
+
+
+def test_two_builds_are_byte_identical(built_report, tmp_path):
+    """A second build in another process (other hash seed, --quiet) gives the same bytes."""
+    first, _ = built_report
+    second = tmp_path / "b"
+    proc = run_cli("report", "--out", str(second), "--quiet", env={"PYTHONHASHSEED": "12345"}, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "" and proc.stdout == ""
+    a, b = _files(first), _files(second)
+    assert sorted(a) == sorted(b)
+    differ = [name for name in a if a[name] != b[name]]
+    assert not differ, f"files differ between two builds: {differ}"
+
+
+def test_committed_report_is_current(built_report):
+    """CI fails when reports/idlib-2019/ is stale; regenerate it with the command in the message."""
+    fresh, _ = built_report
+    if not COMMITTED.is_dir():
+        pytest.fail(f"{COMMITTED} is missing; generate it with `{REGENERATE}` and commit it.")
+    a, b = _files(fresh), _files(COMMITTED)
+    missing = sorted(set(a) - set(b))
+    extra = sorted(set(b) - set(a))
+    stale = sorted(n for n in set(a) & set(b) if a[n] != b[n])
+    assert not (missing or extra or stale), (
+        f"the committed report is not current (missing {missing}, extra {extra}, different {stale}); "
+        f"regenerate it with `{REGENERATE}` and commit reports/idlib-2019/.")
+
+
+class _Refs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.resources: list[str] = []
+        self.links: list[str] = []
+        self.tags: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        a = dict(attrs)
+        if tag in ("img", "script", "iframe", "source", "embed", "object") or (tag == "link"):
+            self.resources.append(a.get("src") or a.get("href") or a.get("data") or "")
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+
+
+def test_html_is_self_contained(built_report):
+    out, _ = built_report
+    parser = _Refs()
+    parser.feed((out / "index.html").read_text(encoding="utf-8"))
+    assert "script" not in parser.tags and "link" not in parser.tags
+    assert parser.resources, "no images in the report"
+    for src in parser.resources:
+        assert not re.match(r"^[a-z]+:", src), f"external resource {src}"
+        assert (out / src).is_file(), f"missing image {src}"
+    svgs = {p.name for p in (out / "figures").glob("*.svg")}
+    assert svgs == {Path(s).name for s in parser.resources}, "stray or unreferenced chart files"
+    for svg in (out / "figures").glob("*.svg"):
+        text = svg.read_text(encoding="utf-8")
+        assert "<dc:date>" not in text and "xlink:href=\"http" not in text
+
+
+def test_markdown_has_the_same_content(built_report):
+    out, _ = built_report
+    md = (out / "report.md").read_text(encoding="utf-8")
+    html = (out / "index.html").read_text(encoding="utf-8")
+    md_heads = re.findall(r"^#{2,3} (.+)$", md, flags=re.M)
+    html_heads = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<h[23] id=\"[^\"]*\">(.*?)</h[23]>", html)]
+    import html as h
+
+    assert md_heads == [h.unescape(x) for x in html_heads]
+    assert re.findall(r"!\[[^\]]*\]\((figures/[^)]+)\)", md) == re.findall(r'<img src="([^"]+)"', html)
+
+
+def test_numbers_in_the_text_come_from_the_data(built_report):
+    """The counts the report states are the loaded tables' counts, and the sources list is complete."""
+    import conflictstats as cs
+    from conflictstats.report.doc import fmt_int
+    from conflictstats.store import read_sums
+
+    out, _ = built_report
+    md = (out / "report.md").read_text(encoding="utf-8")
+    figures, sources, events = cs.load("figures"), cs.load("sources"), cs.load("events")
+    assert (f"This release holds {fmt_int(len(figures))} figures on {fmt_int(figures['metric'].nunique())} "
+            f"metrics") in md
+    assert f"{fmt_int(len(sources))} public documents, and {fmt_int(len(events))} dated events" in md
+    listed = re.findall(r"^\d+\. .*id `([^`]+)`", md, flags=re.M)
+    assert sorted(listed) == sorted(sources["source_id"]), "the sources list is not every document"
+    for url in sources["url"]:
+        assert f"]({url})" in md
+    sums = read_sums(cs.api.table_path("figures").parent)
+    assert sums["figures.parquet"] in md
+    assert "Documented counts are not true totals" in md
+
+
+def test_report_text_follows_the_data():
+    """Dropping figures changes the stated numbers: nothing is typed in."""
+    from conflictstats.report.context import DataContext
+    from conflictstats.report.doc import Para
+    from conflictstats.report.sections import Builder
+
+    ctx = DataContext("idlib-2019")
+    n = len(ctx.figures)
+    ctx.tables["figures"] = ctx.figures.iloc[: n // 2]
+    builder = Builder(ctx, runs={}, backtest_done=False)
+    builder.summary()
+    text = " ".join(b.text for b in builder.doc.blocks if isinstance(b, Para))
+    assert f"This release holds {n // 2:,} figures" in text
+    assert f"holds {n:,} figures" not in text
+
+
+def test_unknown_dataset_is_a_usage_error(tmp_path):
+    proc = run_cli("report", "--dataset", "no-such-set", "--out", str(tmp_path / "r"))
+    assert proc.returncode == 3
+    assert "unknown dataset 'no-such-set'" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_report_does_not_load_heavy_libraries_on_import():
+    import subprocess
+    import sys
+
+    code = ("import sys, conflictstats.report, conflictstats.report.sections; "
+            "print(any(m in sys.modules for m in ('statsmodels', 'matplotlib')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
