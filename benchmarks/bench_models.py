@@ -29,17 +29,15 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-backtest", action="store_true")
     ap.add_argument("--skip-simulation", action="store_true")
+    ap.add_argument("--skip-real", action="store_true")
+    ap.add_argument("--metrics", default=",".join(METRICS))
+    ap.add_argument("--repeats", type=int, default=3, help="fit-time repeats per metric")
     args = ap.parse_args()
 
     from conflictstats.models import fit, simulate
     from conflictstats.models.cli import _clean
 
     out: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count()}}
-    if OUT.exists():  # keep sections not rerun
-        try:
-            out.update({k: v for k, v in json.loads(OUT.read_text()).items() if k != "machine"})
-        except json.JSONDecodeError:
-            pass
     if not args.skip_simulation:
         t0 = time.perf_counter()
         sim = simulate(runs=args.runs, seed=args.seed)
@@ -47,18 +45,19 @@ def main() -> int:
         out["simulation"] = _clean(sim)
         print("simulation", json.dumps(out["simulation"], indent=1))
 
-    try:
-        from conflictstats.api import load
+    figures = events = None
+    if not args.skip_real:
+        try:
+            from conflictstats.api import load
 
-        figures, events = load("figures"), load("events")
-    except Exception as exc:  # the loader is another engineer's work; report, don't crash
-        out["real_data_error"] = f"{type(exc).__name__}: {exc}"
-        figures = events = None
+            figures, events = load("figures"), load("events")
+        except Exception as exc:  # the loader is another engineer's work; report, don't crash
+            out["real_data_error"] = f"{type(exc).__name__}: {exc}"
     if figures is not None:
         real: dict = {}
-        for m in METRICS:
+        for m in args.metrics.split(","):
             times = []
-            for _ in range(3):
+            for _ in range(args.repeats):
                 t0 = time.perf_counter()
                 res = fit(m, figures=figures, events=events)
                 times.append(time.perf_counter() - t0)
@@ -78,11 +77,30 @@ def main() -> int:
                 bt = backtest(m, figures=figures, events=events)
                 real[m]["backtest"] = _clean(bt)
                 print(m, "backtest", json.dumps(real[m]["backtest"], indent=1, default=str))
+            _write({"real_data": {m: real[m]}})
         out["real_data"] = real
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(_clean(out), indent=2, sort_keys=True, default=str) + "\n")
+    _write(out)
     print(f"wrote {OUT}")
     return 0
+
+
+def _write(part: dict) -> None:
+    """Merge ``part`` into the JSON file (re-read first: several runs may share the file)."""
+    from conflictstats.models.cli import _clean
+
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    old: dict = {}
+    if OUT.exists():
+        try:
+            old = json.loads(OUT.read_text())
+        except json.JSONDecodeError:
+            old = {}
+    for k, v in _clean(part).items():
+        if isinstance(v, dict) and isinstance(old.get(k), dict) and k == "real_data":
+            old[k] = {**old[k], **v}
+        else:
+            old[k] = v
+    OUT.write_text(json.dumps(old, indent=2, sort_keys=True, default=str) + "\n")
 
 
 if __name__ == "__main__":

@@ -218,12 +218,20 @@ def main(argv=None) -> int:
         t = time.perf_counter()
         print(f"[bench] {name} ...", file=sys.stderr, flush=True)
         results["benchmarks"][name] = BENCHES[name](args.quick)
+        results["benchmarks"][name]["seconds_total"] = time.perf_counter() - t
         print(f"[bench] {name} done in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
     results["total_s"] = time.perf_counter() - t0
     from conflictstats.store import atomic_write_bytes, dumps_json
 
     RESULTS.mkdir(exist_ok=True)
-    atomic_write_bytes(RESULTS / ("quick.json" if args.quick else "full.json"), dumps_json(results))
+    out = RESULTS / ("quick.json" if args.quick else "full.json")
+    if args.only and out.exists():  # a partial run updates the benchmarks it ran, keeps the rest
+        previous = json.loads(out.read_text())
+        previous["benchmarks"].update(results["benchmarks"])
+        previous["machine"] = results["machine"]
+        previous["total_s"] = sum(v.get("seconds_total", 0) for v in previous["benchmarks"].values()) or results["total_s"]
+        results = previous
+    atomic_write_bytes(out, dumps_json(results))
     if args.json:
         print(json.dumps(results, indent=2, sort_keys=True))
     else:

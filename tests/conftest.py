@@ -86,8 +86,20 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeou
 
 @pytest.fixture(scope="session")
 def built_report(tmp_path_factory):
-    """The campaign report, built once per session by the real CLI (report and browser tests share it)."""
-    out = tmp_path_factory.mktemp("report-a") / "idlib-2019"
-    proc = run_cli("report", "--out", str(out), timeout=600)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return out, proc
+    """The campaign report built twice by the real CLI, at the same time in two processes (other
+    hash seed, one --quiet): ``(folder_a, proc_a, folder_b, proc_b)``. Report and browser tests share it."""
+    base = tmp_path_factory.mktemp("report")
+    outs = [base / "a" / "idlib-2019", base / "b" / "idlib-2019"]
+    cmds = [["report", "--out", str(outs[0])], ["report", "--out", str(outs[1]), "--quiet"]]
+    procs = []
+    for cmd, seed in zip(cmds, ("0", "12345")):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        procs.append(subprocess.Popen([sys.executable, "-m", "conflictstats", *cmd], cwd=ROOT, env=env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=900)
+        results.append(subprocess.CompletedProcess(p.args, p.returncode, out, err))
+    for r in results:
+        assert r.returncode == 0, r.stdout + r.stderr
+    return outs[0], results[0], outs[1], results[1]

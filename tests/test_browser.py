@@ -46,7 +46,7 @@ def _chromium(*args: str, user_dir: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
 def test_report_renders_in_chromium(built_report, tmp_path):
-    out, _ = built_report
+    out = built_report[0]
     page_dir = tmp_path / "page"
     shutil.copytree(out, page_dir)
     # Allow the probe script through the page's Content-Security-Policy in this copy only.

@@ -4,9 +4,12 @@
 plotting methods only, matplotlib). Entry points:
 
 - :func:`fit` - fit one metric (and area) of a dataset; returns :class:`CompositeResults`.
-- :func:`backtest` - leave-one-document-out validation against two naive baselines.
-- :func:`simulate` - calibration on synthetic campaigns with known truth.
+- ``backtest(metric, ...)`` - leave-one-document-out validation against two naive baselines
+  (``conflictstats.models.backtest`` is a module that can also be called as that function).
+- ``simulate(runs, seed)`` - calibration on synthetic campaigns with known truth (likewise a
+  callable module; ``conflictstats.models.simulate.synthetic_campaign`` is in it).
 - :func:`synthetic_campaign` - one synthetic campaign (figures, events, truth).
+- ``cli.backtest_command`` / ``cli.simulate_command`` - the CLI handlers.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ._blas import single_thread_blas
 from ._common import campaign_window
 from .composite import CompositeLinkModel, fit_model
-from .observations import POOLED, ObservationSet, build_observations
+from .observations import DAILY_SUFFIX, POOLED, ObservationSet, build_observations
 from .results import CompositeResults
 from .trend import Breakpoint, candidate_breakpoints, design, select_breakpoints
 
@@ -28,8 +32,8 @@ __all__ = ["fit", "fit_observations", "backtest", "simulate", "synthetic_campaig
 
 
 def _choose_reference(obs: pd.DataFrame, reference: str | None) -> str:
-    """The reference coverage group: given, else the named campaign-wide group with the most
-    figures (then most days covered, then name): the series that best pins down the intensity.
+    """The reference coverage group: given, else the named campaign-wide group covering the
+    most days (then most figures, then name): the series that best pins down the intensity.
     Its log coverage is fixed at 0 and every estimate is on its scale.
     """
     groups = sorted(obs["group"].unique())
@@ -43,9 +47,10 @@ def _choose_reference(obs: pd.DataFrame, reference: str | None) -> str:
         days: set[int] = set()
         for a, b in zip(sub["start"], sub["end"]):
             days.update(pd.date_range(a, b).asi8.tolist())
-        # named campaign-wide groups first (not the pooled one, no "[pcodes]" suffix), then most
-        # observations, then most days covered
-        ranked.append((g == POOLED or "[" in g, -len(sub), -len(days), g))
+        # named campaign-wide groups first (not pooled, not governorate-only, not daily
+        # tallies), then most days covered, then most figures
+        secondary = g == POOLED or "[" in g or g.endswith(DAILY_SUFFIX)
+        ranked.append((secondary, -len(days), -len(sub), g))
     ranked.sort()
     return ranked[0][3]
 
@@ -55,8 +60,13 @@ def fit_observations(obsset: ObservationSet, events: pd.DataFrame | None = None,
                      campaign: tuple[pd.Timestamp, pd.Timestamp] | None = None,
                      reference: str | None = None, seed: int = 0, n_draws: int = 1000,
                      start_params: np.ndarray | None = None,
-                     excluded_extra: pd.DataFrame | None = None) -> CompositeResults:
-    """Fit the composite-link model to prepared observations (see :func:`fit`)."""
+                     excluded_extra: pd.DataFrame | None = None,
+                     fixed: dict[str, float] | None = None) -> CompositeResults:
+    """Fit the composite-link model to prepared observations (see :func:`fit`).
+
+    ``fixed`` holds parameters (by name) at given values, e.g. the dispersions in
+    leave-one-document-out refits.
+    """
     t0 = time.perf_counter()
     obs = obsset.obs
     if len(obs) == 0:
@@ -86,9 +96,20 @@ def fit_observations(obsset: ObservationSet, events: pd.DataFrame | None = None,
                        "breakpoint")
     X, names = design(day0, n_days, breaks, cs + (ce - cs) / 2)
     model = CompositeLinkModel(obs, X, names, groups, day0)
-    if start_params is not None and len(start_params) != model.k_params:
+    model.fixed = dict(fixed or {})
+    if isinstance(start_params, pd.Series):  # warm start by parameter name
+        base = model.default_start()
+        for i, name in enumerate(model.exog_names):
+            if name in start_params.index and np.isfinite(start_params[name]):
+                base[i] = float(start_params[name])
+        lo_b, hi_b = zip(*model.bounds())
+        lo_b, hi_b = np.array(lo_b), np.array(hi_b)
+        inner = np.clip(base, lo_b + 1e-2, hi_b - 1e-2)
+        start_params = np.where(hi_b - lo_b < 0.02, lo_b, inner)
+    elif start_params is not None and len(start_params) != model.k_params:
         start_params = None
-    sm_res, cov, free, converged, msgs = fit_model(model, start_params)
+    with single_thread_blas():
+        sm_res, cov, free, converged, msgs = fit_model(model, start_params)
     excluded = obsset.excluded
     if excluded_extra is not None and len(excluded_extra):
         excluded = pd.concat([excluded, excluded_extra], ignore_index=True)
@@ -127,23 +148,5 @@ def fit(metric: str, dataset: str = "idlib-2019", area: str | None = None,
                             **kw)
 
 
-def backtest(metric: str, dataset: str = "idlib-2019", figures: pd.DataFrame | None = None,
-             events: pd.DataFrame | None = None, **kw) -> dict:
-    """Leave-one-document-out scores of the model and the naive baselines (see ``backtest``)."""
-    from .backtest import backtest as _bt
-
-    return _bt(metric, dataset=dataset, figures=figures, events=events, **kw)
-
-
-def simulate(runs: int = 20, seed: int = 0, **kw) -> dict:
-    """Calibration scores on ``runs`` synthetic campaigns (see ``simulate``)."""
-    from .simulate import simulate as _sim
-
-    return _sim(runs=runs, seed=seed, **kw)
-
-
-def synthetic_campaign(seed: int, **kw):
-    """One synthetic campaign: ``(figures_df, events_df, truth)`` (see ``simulate``)."""
-    from .simulate import synthetic_campaign as _sc
-
-    return _sc(seed, **kw)
+from . import backtest, simulate  # noqa: E402  (callable modules: see their end)
+from .simulate import synthetic_campaign  # noqa: E402

@@ -44,7 +44,7 @@ def format_scores(result: dict, title: str) -> str:
 
 def backtest_command(args) -> int:
     """``conflictstats backtest --metric M [--dataset D] [--json]``."""
-    from . import backtest
+    from .backtest import backtest
 
     res = backtest(args.metric, dataset=getattr(args, "dataset", "idlib-2019"))
     if getattr(args, "json", False):
@@ -58,7 +58,7 @@ def backtest_command(args) -> int:
 
 def simulate_command(args) -> int:
     """``conflictstats simulate [--runs N] [--seed S] [--json]``."""
-    from . import simulate
+    from .simulate import simulate
 
     res = simulate(runs=int(getattr(args, "runs", 20) or 20), seed=int(getattr(args, "seed", 0) or 0))
     if getattr(args, "json", False):

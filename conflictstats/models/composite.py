@@ -208,8 +208,13 @@ class CompositeLinkModel(GenericLikelihoodModel):
         return start
 
     def bounds(self) -> list[tuple[float, float]]:
+        """Box bounds; parameters in ``self.fixed`` (name -> value) get a zero-width box."""
         b = [(-20.0, 20.0)] * self.k_trend + [(-10.0, 10.0)] * (self.k_groups - 1)
-        return b + list(DISP_BOUNDS.values())
+        b = b + list(DISP_BOUNDS.values())
+        for name, v in getattr(self, "fixed", {}).items():
+            if name in self.exog_names:
+                b[self.exog_names.index(name)] = (float(v), float(v))
+        return b
 
     def predictive(self, params: np.ndarray, targets: list[tuple[int, int, int | None]],
                    report_noise: bool = True):
@@ -266,11 +271,11 @@ def _safe_cho(S: np.ndarray):
     raise np.linalg.LinAlgError("covariance not positive definite even with jitter")
 
 
-def _scaled_lbfgs(model: CompositeLinkModel, x0: np.ndarray, bounds, maxiter: int) -> np.ndarray:
+def _scaled_lbfgs(model: CompositeLinkModel, x0: np.ndarray, bounds, maxiter: int):
     """Minimise the negative log-likelihood with L-BFGS-B on ``u = x / scale``.
 
     ``scale_j = 1 / sqrt(|d2 loglike / dx_j^2|)`` at the start, so every coordinate has unit
-    curvature there. Returns the best point found (the caller checks convergence).
+    curvature there. Returns ``(best point, converged, message)``.
     """
     from scipy.optimize import minimize
 
@@ -295,9 +300,11 @@ def _scaled_lbfgs(model: CompositeLinkModel, x0: np.ndarray, bounds, maxiter: in
     sb = [(lo / sc, hi / sc) for (lo, hi), sc in zip(bounds, scale)]
     u0 = np.clip(x0 / scale, [b[0] for b in sb], [b[1] for b in sb])
     r = minimize(nll, u0, jac=grad, method="L-BFGS-B", bounds=sb,
-                 options={"maxiter": maxiter, "ftol": 1e-10, "gtol": 1e-6})
+                 options={"maxiter": maxiter, "ftol": 1e-9, "gtol": 1e-4})
     x = r.x * scale
-    return x if model.loglike(x) >= f0 else x0
+    if model.loglike(x) >= f0:
+        return x, bool(r.success), str(r.message)
+    return x0, False, str(r.message)
 
 
 def _optimise(model: CompositeLinkModel, start_params: np.ndarray | None, maxiter: int):
@@ -310,10 +317,14 @@ def _optimise(model: CompositeLinkModel, start_params: np.ndarray | None, maxite
         warnings.simplefilter("always")
         # 1. L-BFGS-B in a diagonally rescaled space (scipy): the raw parameters differ in
         #    curvature by orders of magnitude, which costs plain L-BFGS hundreds of iterations
-        start = _scaled_lbfgs(model, start, bounds, maxiter)
+        start, converged, message = _scaled_lbfgs(model, start, bounds, maxiter)
         # 2. statsmodels' own L-BFGS-B from there: the results object, and a second opinion
-        res = model.fit(start_params=start, maxiter=maxiter, **kw)
-        converged = bool(res.mle_retvals.get("converged", False))
+        res = model.fit(start_params=start, maxiter=min(maxiter, 60), **kw)
+        if model.loglike(res.params) < model.loglike(start):
+            res.params = start
+        if not converged:
+            converged = bool(res.mle_retvals.get("converged", False))
+            msgs.append(f"scaled L-BFGS-B stopped without converging ({message})")
         if not converged:
             msgs.append("L-BFGS-B did not converge: " + str(res.mle_retvals.get("message", "")))
             res2 = model.fit(start_params=res.params, method="nm", maxiter=600, disp=0,
@@ -324,10 +335,6 @@ def _optimise(model: CompositeLinkModel, start_params: np.ndarray | None, maxite
                 res = res3
             msgs.append("retried with Nelder-Mead then L-BFGS-B: "
                         + ("converged" if converged else "still not converged"))
-    for w in caught:
-        text = str(w.message)
-        if "converge" in text.lower():
-            msgs.append(f"{type(w.message).__name__}: {text}")
     params = np.asarray(res.params, dtype=float)
     k = len(params)
 
@@ -338,15 +345,20 @@ def _optimise(model: CompositeLinkModel, start_params: np.ndarray | None, maxite
     # Newton polish on the free parameters: L-BFGS-B with numerical gradients often stops a
     # little short on these badly scaled likelihoods
     ll = model.loglike(params)
-    for _ in range(2):
+    last_H = None
+    for _ in range(3):
         free = ~on_bound(params)
-        g = model.score(params)[free]
-        if not free.any() or np.max(np.abs(g)) < 1e-4:
+        if not free.any():
             break
-        Hf = -approx_hess(params, model.loglike)[np.ix_(free, free)]
+        H = approx_hess(params, model.loglike)
+        last_H = (params.copy(), H)
+        g = model.score(params)[free]
+        Hf = -H[np.ix_(free, free)]
         try:
             step = np.linalg.solve((Hf + Hf.T) / 2, g)
         except np.linalg.LinAlgError:
+            break
+        if np.max(np.abs(step)) < 1e-4:
             break
         t = 1.0
         improved = False
@@ -359,8 +371,9 @@ def _optimise(model: CompositeLinkModel, start_params: np.ndarray | None, maxite
                 params, ll, improved = cand, ll_c, True
                 break
             t /= 2
-        if not improved:
+        if not improved or np.max(np.abs(t * step)) < 1e-3:
             break
+    model._last_hessian = last_H
     res.params = params
     return res, params, msgs, converged
 
@@ -392,10 +405,17 @@ def fit_model(model: CompositeLinkModel, start_params: np.ndarray | None = None,
 
     k = len(params)
     free = ~on_bound(params)
+    fixed = getattr(model, "fixed", {})
     for i in np.where(~free)[0]:
+        if model.exog_names[i] in fixed:
+            continue
         msgs.append(f"{model.exog_names[i]} = {params[i]:.2f} is on its bound {bounds[i]}; "
                     "held fixed for the covariance")
-    H = approx_hess(params, model.loglike)
+    last = getattr(model, "_last_hessian", None)
+    if last is not None and np.max(np.abs(last[0] - params)) < 1e-3:
+        H = last[1]  # the Newton polish's Hessian, at (practically) the optimum
+    else:
+        H = approx_hess(params, model.loglike)
     cov = np.zeros((k, k))
     Hf = -H[np.ix_(free, free)]
     Hf = (Hf + Hf.T) / 2

@@ -26,6 +26,11 @@ from ._common import CAMPAIGN_PCODES
 RIGHT = ("at_least", "more_than")
 POOLED = "other originators (pooled)"
 OUTSIDE_DAYS = 31
+# Figures over a window of at most this many days ("killed today") are mostly partial daily
+# tallies of notable days; they get their own coverage offset per originator instead of
+# pinning the intensity that the same originator's campaign totals measure.
+SHORT_DAYS = 3
+DAILY_SUFFIX = " (daily tallies)"
 LEFT = ("almost", "up_to", "fewer_than")
 
 
@@ -234,8 +239,10 @@ def build_observations(figures: pd.DataFrame, metric: str, area: str | None = No
         drop(f[f["value"].isna()], "no value")
         f = f[f["value"].notna()]
 
-    f = f.assign(_group=[coverage_group(o, s, p) for o, s, p in
-                         zip(f["originator"], f["area_scope"].astype(str), f["admin1_pcodes"])])
+    short = ((f["period_end"] - f["_start"]).dt.days + 1) <= SHORT_DAYS
+    f = f.assign(_group=[coverage_group(o, s, p) + (DAILY_SUFFIX if sh else "")
+                         for o, s, p, sh in zip(f["originator"], f["area_scope"].astype(str),
+                                                f["admin1_pcodes"], short)])
 
     rows: list[dict] = []
     for (group, st), ser in f.groupby(["_group", "_start"], sort=True):

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._blas import single_thread_blas
 from .composite import CompositeLinkModel
 from .trend import Breakpoint
 
@@ -158,6 +159,10 @@ class CompositeResults:
                 raise ValueError(
                     f"window {s}..{e} (days from {self.model.day0.date()}) is outside the "
                     f"modelled period of {self.model.X.shape[0]} days")
+        with single_thread_blas():
+            return self._predict_many(windows, tg, alphas, report_noise)
+
+    def _predict_many(self, windows, tg, alphas, report_noise) -> pd.DataFrame:
         theta = self.params.to_numpy()
         m_hat, v_hat, m0_hat = self.model.predictive(theta, tg, report_noise)
         # delta method: gradients of the conditional and unconditional means by central
@@ -173,8 +178,9 @@ class CompositeResults:
             mm, _, m0m = self.model.predictive(tm, tg, report_noise)
             G[j] = (mp - mm) / (2 * h)
             G0[j] = (m0p - m0m) / (2 * h)
-        var_m = np.einsum("it,ij,jt->t", G, self.cov, G)
-        var_m0 = np.einsum("it,ij,jt->t", G0, self.cov, G0)
+        # clipped at 0: a pseudo-inverse covariance (reported as a warning) can be indefinite
+        var_m = np.maximum(np.einsum("it,ij,jt->t", G, self.cov, G), 0.0)
+        var_m0 = np.maximum(np.einsum("it,ij,jt->t", G0, self.cov, G0), 0.0)
         out = pd.DataFrame({"start": [w[0] for w in windows], "end": [w[1] for w in windows],
                             "originator": [self.model.groups[g] if g is not None else None
                                            for _, _, g in tg],
@@ -310,7 +316,7 @@ class CompositeResults:
         """Plain-text summary: data used, convergence, parameters, warnings, exclusions."""
         ci = self.conf_int(alpha)
         lines = [
-            f"Composite-link NB model: metric={self.metric} area={self.area or 'campaign area'}",
+            f"Composite-link model (Gaussian, REML): metric={self.metric} area={self.area or 'campaign area'}",
             f"Modelled period: {self.model.day0.date()} .. "
             f"{(self.model.day0 + pd.Timedelta(days=self.model.X.shape[0] - 1)).date()}; "
             f"campaign {self.campaign[0].date()} .. {self.campaign[1].date()}",

@@ -230,3 +230,14 @@ def simulate(runs: int = 20, seed: int = 0, holdout_frac: float = 0.2) -> dict:
         "mean_fit_seconds": float(np.mean([o["fit_seconds"] for o in outs])),
     })
     return out
+
+
+class _CallableModule(__import__("types").ModuleType):
+    """``conflictstats.models.simulate`` is this module (``.synthetic_campaign`` etc.) and also
+    callable as the plain function ``simulate(...)`` the report and the CLI use."""
+
+    def __call__(self, *args, **kwargs):
+        return simulate(*args, **kwargs)
+
+
+__import__("sys").modules[__name__].__class__ = _CallableModule

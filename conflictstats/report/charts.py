@@ -59,6 +59,14 @@ def originator_colours(originators: Sequence[str]) -> dict[str, str]:
     return {o: PALETTE[i] if i < len(PALETTE) else OTHER for i, o in enumerate(originators)}
 
 
+def _plain_log(axis) -> None:
+    """Plain numbers (1, 10, 1,000; 0.5) instead of powers of ten on a log axis."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def _date_axis(ax, start: pd.Timestamp, end: pd.Timestamp) -> None:
     import matplotlib.dates as mdates
 
@@ -114,6 +122,7 @@ def windows_chart(figs: pd.DataFrame, colours: dict[str, str], marks: Sequence[E
             elif q == "range" and pd.notna(r["value_low"]) and pd.notna(r["value_high"]):
                 ax.plot([end, end], [float(r["value_low"]), float(r["value_high"])], color=col, lw=1)
         ax.set_yscale("log")
+        _plain_log(ax.yaxis)
         ax.set_ylabel(ylabel)
         ax.set_title(title, loc="left")
         _date_axis(ax, *span)
@@ -134,7 +143,7 @@ def fitted_chart(daily: pd.DataFrame, reported: pd.DataFrame, colours: dict[str,
                  unit: str, reference: str, title: str) -> bytes:
     """Daily and cumulative model estimates with 95% bands; reported running totals as dots."""
     with _style():
-        fig, (a1, a2) = _new(6.4, nrows=2)
+        fig, (a1, a2) = _new(7.0, nrows=2)
         d = daily["date"]
         a1.fill_between(d, daily["pi_lower"], daily["pi_upper"], color="#1f77b4", alpha=0.15, lw=0,
                         label="95% prediction interval")
@@ -143,7 +152,6 @@ def fitted_chart(daily: pd.DataFrame, reported: pd.DataFrame, colours: dict[str,
         a1.plot(d, daily["estimate"], color="#1f77b4", lw=1.5, label="estimate")
         a1.set_ylabel(f"{unit} per day")
         a1.set_title(title, loc="left")
-        a1.legend(loc="upper left", fontsize=7, frameon=False)
         a2.fill_between(d, daily["cum_pi_lower"], daily["cum_pi_upper"], color="#1f77b4", alpha=0.15, lw=0)
         a2.fill_between(d, daily["cum_ci_lower"], daily["cum_ci_upper"], color="#1f77b4", alpha=0.35, lw=0)
         a2.plot(d, daily["cum_estimate"], color="#1f77b4", lw=1.5, label=f"estimate ({reference} scale)")
@@ -153,7 +161,8 @@ def fitted_chart(daily: pd.DataFrame, reported: pd.DataFrame, colours: dict[str,
         if len(reported) and (reported["originator"].map(lambda o: colours.get(o, OTHER)) == OTHER).any():
             a2.plot([], [], ls="none", marker="o", ms=3.5, color=OTHER, label="other originators")
         a2.set_ylabel(f"cumulative {unit}")
-        a2.legend(loc="upper left", fontsize=7, frameon=False)
+        handles = a1.get_legend_handles_labels()[0] + a2.get_legend_handles_labels()[0][1:]
+        fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=7, frameon=False)
         for ax in (a1, a2):
             _date_axis(ax, *span)
             ax.set_ylim(bottom=0)
@@ -172,6 +181,7 @@ def coverage_chart(rows: pd.DataFrame, title: str) -> bytes:
             ax.plot([r["ratio"]], [yi], marker="s" if r["reference"] else "o", color="#1f77b4", ms=4)
         ax.axvline(1.0, color="#555555", lw=0.8, ls="--")
         ax.set_xscale("log")
+        _plain_log(ax.xaxis)
         ax.set_yticks(y, [str(g) for g in rows["group"]], fontsize=7)
         ax.set_xlabel("coverage relative to the reference (log scale; 1 = same count)")
         ax.set_title(title, loc="left")
@@ -194,6 +204,7 @@ def shared_windows_chart(rows: pd.DataFrame, colours: dict[str, str], title: str
             vals = rows.loc[rows["window"] == k, "value"].astype(float)
             ax.plot([vals.min(), vals.max()], [ypos[k]] * 2, color="#cccccc", lw=1, zorder=0)
         ax.set_xscale("log")
+        _plain_log(ax.xaxis)
         ax.set_yticks([ypos[k] for k in keys], keys, fontsize=7)
         ax.set_xlabel("reported value (log scale)")
         ax.set_title(title, loc="left")

@@ -162,6 +162,11 @@ class DataContext:
         return pd.DataFrame([{column: k, "sources": int(counts[k]), "with_figures": int(with_fig.get(k, 0))}
                              for k in order if counts.get(k, 0)])
 
+    def flow_documents(self, metric: str) -> int:
+        """Documents giving flow figures of a metric (one backtest refit each)."""
+        f = self.figures
+        return int(f.loc[(f["metric"] == metric) & (f["count_type"] == "flow"), "source_id"].nunique())
+
     def qualifiers(self, metric: str) -> pd.Series:
         return self.of_metric(metric)["qualifier"].astype(str).value_counts()
 

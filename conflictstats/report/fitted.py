@@ -8,6 +8,7 @@ broken fit never hides the rest of the report.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -56,20 +57,28 @@ def fit_metric(ctx: DataContext, metric: str) -> ModelRun:
     run = ModelRun(metric)
     t = time.perf_counter()
     try:
-        from ..models import fit  # statsmodels is imported here, never by `import conflictstats`
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            from ..models import fit  # statsmodels is imported here, never by `import conflictstats`
 
-        res = fit(metric, dataset=ctx.info.name, figures=ctx.figures, events=ctx.events)
-        run.converged = bool(res.converged)
-        run.reference = str(res.reference)
-        run.nobs = int(res.nobs)
-        run.n_excluded = int(len(res.excluded))
-        run.breakpoints = [f"{b.date.strftime('%Y-%m-%d')} ({b.label})" for b in res.breakpoints]
-        run.warnings = [" ".join(str(w).split()) for w in res.warnings]
-        run.daily = res.daily_frame(ALPHA)
-        run.trend = res.trend_table(ALPHA)
-        run.coverage = res.coverage_table(ALPHA)
+            res = fit(metric, dataset=ctx.info.name, figures=ctx.figures, events=ctx.events)
+            run.converged = bool(res.converged)
+            run.reference = str(res.reference)
+            run.nobs = int(res.nobs)
+            run.n_excluded = int(len(res.excluded))
+            run.breakpoints = [f"{b.date.strftime('%Y-%m-%d')} ({b.label})" for b in res.breakpoints]
+            run.warnings = [" ".join(str(w).split()) for w in res.warnings]
+            if run.converged:  # numbers from a fit that did not converge are not shown
+                run.daily = res.daily_frame(ALPHA)
+                run.trend = res.trend_table(ALPHA)
+                run.coverage = res.coverage_table(ALPHA)
+        seen = {f"{w.category.__name__}: {' '.join(str(w.message).split())}" for w in caught}
+        run.warnings += sorted(seen - set(run.warnings))
+        if not run.converged:
+            run.error = "the model fit did not converge" + (
+                f" ({'; '.join(run.warnings)})" if run.warnings else "")
     except Exception as exc:  # noqa: BLE001 - any model failure becomes a note in the report
-        run.error = _why(exc)
+        run.error = f"the model fit failed ({_why(exc)})"
     run.seconds = time.perf_counter() - t
     return run
 
@@ -82,4 +91,4 @@ def backtest_metric(ctx: DataContext, run: ModelRun) -> None:
         out = backtest(run.metric, dataset=ctx.info.name, figures=ctx.figures, events=ctx.events)
         run.backtest = {k: v for k, v in out.items() if k not in ("predictions", "seconds")}
     except Exception as exc:  # noqa: BLE001
-        run.backtest_error = _why(exc)
+        run.backtest_error = f"the backtest failed ({_why(exc)})"

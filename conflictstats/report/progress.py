@@ -29,7 +29,8 @@ class Progress:
     def step(self, label: str) -> Iterator[None]:
         """Run one step; shows it while it runs (terminal) and its time when done."""
         self.done += 1
-        head = f"[{self.done}/{max(self.total, self.done)}] {label}"
+        n = self.done
+        head = f"[{n}/{max(self.total, n)}] {label}"
         if self.enabled and self.tty:
             self.stream.write(f"{head} ...")
             self.stream.flush()
@@ -38,6 +39,7 @@ class Progress:
             yield
         finally:
             if self.enabled:
+                head = f"[{n}/{max(self.total, n)}] {label}"  # the total may be known only now
                 line = f"{head} ({time.perf_counter() - t:.1f} s)"
                 self.stream.write(("\r\x1b[K" if self.tty else "") + line + "\n")
                 self.stream.flush()

@@ -192,7 +192,7 @@ class Builder:
             self.p(f"{NOT_AVAILABLE}: {why}.", note=True)
             return
         if run.error:
-            self.p(f"{NOT_AVAILABLE}: the model fit failed ({run.error}).", note=True)
+            self.p(f"{NOT_AVAILABLE}: {run.error}.", note=True)
             return
         tot = run.total
         cs, ce = ctx.campaign()
@@ -209,7 +209,7 @@ class Builder:
             self.p("Model warnings: " + "; ".join(run.warnings), note=True)
         d = run.daily
         peak = d.loc[d["estimate"].idxmax()]
-        self.p(f"The estimated daily {unit} peak at {fmt_num(peak['estimate'], 1)} per day on "
+        self.p(f"The estimated daily number peaks at {fmt_num(peak['estimate'], 1)} {unit} per day on "
                f"{fmt_date(peak['date'])} (95% confidence interval {fmt_num(peak['ci_lower'], 1)}–"
                f"{fmt_num(peak['ci_upper'], 1)}).")
         f = figs[(figs["count_type"] == "flow") & figs["period_start"].notna()]
@@ -308,7 +308,12 @@ class Builder:
                "between reported totals. Good intervals cover about as often as they claim; a lower "
                "interval score is better.")
         if not self.backtest_done:
-            self.p(f"{NOT_AVAILABLE}: the backtest was not run in this build.", note=True)
+            docs = [f"{fmt_int(ctx.flow_documents(m))} for {ctx.label(m).lower()}" for m in ctx.modelled_metrics]
+            self.p(f"{NOT_AVAILABLE}: the backtest refits the model once per document that contributes "
+                   f"flow figures ({', '.join(docs)}), which takes far longer than this report's build "
+                   f"budget, so neither the backtest table nor the calibration plot is part of this build. "
+                   f"Run it with `conflictstats backtest --metric civilians_killed` (and likewise for the "
+                   f"other metrics).", note=True)
             return
         rows, points = [], []
         names = {"model": None, "carry forward": "baseline_carry_forward", "interpolate": "baseline_interpolate"}

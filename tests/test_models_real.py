@@ -1,0 +1,31 @@
+"""The API on the real idlib-2019 figures (needs the package loader)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def real_fit():
+    from conflictstats.api import load
+
+    figures, events = load("figures"), load("events")
+    from conflictstats.models import fit
+
+    return fit("civilians_killed", figures=figures, events=events)
+
+
+def test_predict_window_on_real_civilians_killed(real_fit):
+    p = real_fit.predict_window("2019-04-29", "2019-08-29")
+    assert p["mean"] > 0
+    assert p["ci_lower"] <= p["mean"] <= p["ci_upper"]
+    assert p["pi_lower"] <= p["mean"] <= p["pi_upper"]
+    assert p["alpha"] == 0.05
+
+
+def test_real_fit_records_exclusions_and_reference(real_fit):
+    reasons = set(real_fit.excluded["reason"])
+    assert any("incident" in r for r in reasons)
+    assert real_fit.reference in set(real_fit.observations["group"])
+    assert isinstance(real_fit.converged, bool)
+    assert "Excluded figures by reason" in real_fit.summary()
