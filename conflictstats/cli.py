@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
-from .errors import EXIT_USAGE, ConflictstatsError
+from .errors import EXIT_INTERNAL, EXIT_USAGE, ConflictstatsError
 from .registry import DEFAULT_DATASET
 
 # command -> "module:function"; the function takes the parsed args and returns an exit code.
@@ -113,6 +114,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except MemoryError:
+        print(f"conflictstats {args.command}: out of memory.", file=sys.stderr)
+        return EXIT_INTERNAL
+    except Exception as exc:  # a bug, not bad input: say so in one paragraph, traceback on request
+        if os.environ.get("CONFLICTSTATS_DEBUG"):
+            raise
+        print(f"conflictstats {args.command}: internal error ({type(exc).__name__}: {exc}). This is a bug "
+              f"in conflictstats, not a problem with your input; set CONFLICTSTATS_DEBUG=1 to see the "
+              f"traceback and please report it.", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

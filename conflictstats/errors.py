@@ -9,6 +9,7 @@ EXIT_INVALID = 1      # the data was read and breaks a rule
 EXIT_UNREADABLE = 2   # the input could not be read at all (missing, empty, corrupt, wrong format)
 EXIT_USAGE = 3        # an unknown dataset, table or option
 EXIT_INTEGRITY = 4    # a file does not match its recorded checksum
+EXIT_INTERNAL = 70    # a bug in conflictstats (EX_SOFTWARE), never caused by bad input
 
 
 class ConflictstatsError(Exception):

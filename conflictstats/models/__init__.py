@@ -61,11 +61,13 @@ def fit_observations(obsset: ObservationSet, events: pd.DataFrame | None = None,
                      reference: str | None = None, seed: int = 0, n_draws: int = 1000,
                      start_params: np.ndarray | None = None,
                      excluded_extra: pd.DataFrame | None = None,
-                     fixed: dict[str, float] | None = None) -> CompositeResults:
+                     fixed: dict[str, float] | None = None,
+                     domain: tuple | None = None) -> CompositeResults:
     """Fit the composite-link model to prepared observations (see :func:`fit`).
 
     ``fixed`` holds parameters (by name) at given values, e.g. the dispersions in
-    leave-one-document-out refits.
+    leave-one-document-out refits; ``domain`` = (first, last day) widens the modelled period
+    (a refit must be able to predict a held-out window outside its own data).
     """
     t0 = time.perf_counter()
     obs = obsset.obs
@@ -76,6 +78,9 @@ def fit_observations(obsset: ObservationSet, events: pd.DataFrame | None = None,
     cs, ce = pd.Timestamp(campaign[0]), pd.Timestamp(campaign[1])
     day0 = min(obs["start"].min(), cs)
     last = max(obs["end"].max(), ce)
+    if domain is not None:
+        day0 = min(day0, pd.Timestamp(domain[0]))
+        last = max(last, pd.Timestamp(domain[1]))
     n_days = int((last - day0).days) + 1
     ref = _choose_reference(obs, reference)
     groups = [ref] + [g for g in sorted(obs["group"].unique()) if g != ref]

@@ -110,18 +110,24 @@ def backtest(metric: str, dataset: str = "idlib-2019", figures: pd.DataFrame | N
         if len(tr.obs) < 4:
             failed.append(f"{doc}: fewer than 4 observations left")
             continue
+        domain = (full.obs["start"].min(), full.obs["end"].max())
         start = full_res.params  # warm start by name: most refits move little
         fixed = ({k: float(full_res.params[k]) for k in full_res.params.index[-3:]}
                  if fix_dispersion else None)
         try:
             res = fit_observations(tr, events=events, breakpoints=breakpoints, campaign=campaign,
-                                   start_params=start, n_draws=n_draws, fixed=fixed, **kw)
+                                   start_params=start, n_draws=n_draws, fixed=fixed,
+                                   domain=domain, **kw)
         except Exception as exc:  # a refit that fails is reported, not hidden
             failed.append(f"{doc}: {type(exc).__name__}: {exc}")
             continue
         not_conv += int(not res.converged)
         targets = targets_all[targets_all["source_id"] == doc]
-        p = predict_targets(res, targets, figure_level(tr.obs))
+        try:
+            p = predict_targets(res, targets, figure_level(tr.obs))
+        except Exception as exc:  # reported, not hidden
+            failed.append(f"{doc}: prediction failed: {type(exc).__name__}: {exc}")
+            continue
         p["source_id"] = doc
         p["converged"] = res.converged
         preds.append(p)

@@ -79,10 +79,10 @@ def _date_axis(ax, start: pd.Timestamp, end: pd.Timestamp) -> None:
 
 def draw_events(axes, marks: Sequence[EventMark], label_axis: int = 0) -> None:
     """Events as vertical lines on every axis; key episodes labelled on the first axis."""
+    import matplotlib.dates as mdates
+
     for i, ax in enumerate(axes):
         lo, hi = ax.get_xlim()
-        import matplotlib.dates as mdates
-
         for m in marks:
             x = mdates.date2num(m.date)
             if not lo <= x <= hi:
@@ -237,7 +237,7 @@ def calibration_chart(points: pd.DataFrame, title: str) -> bytes:
         ax.set_ylabel("observed coverage (held-out figures)")
         ax.set_title(title, loc="left")
         ax.grid(color="#e0e0e0", lw=0.6)
-        fig.legend(loc="outside right upper", fontsize=7, frameon=False)
+        fig.legend(loc="outside lower center", ncols=2, fontsize=7, frameon=False)
         return _svg(fig)
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 from .. import contract as c
 from ..api import load
 from ..registry import DatasetInfo, dataset_info
-from ..store import SUMS_FILE, read_sums, sha256_bytes
+from ..store import SUMS_FILE, read_sums, sha256_file
 
 # The metrics the issue names; more are added when the data allows (see ``main_metrics``).
 CORE_METRICS = ("people_displaced", "civilians_killed", "children_killed")
@@ -47,6 +47,11 @@ class DataContext:
     def __init__(self, dataset: str):
         self.info: DatasetInfo = dataset_info(dataset)
         self.tables = {t: load(t, dataset) for t in c.TABLES}
+        # The report compares organisations, not spellings: "SOHR" and "Syrian Observatory for
+        # Human Rights (via Zaman Alwasl)" are one originator (originators.toml groups them).
+        f = self.tables["figures"]
+        self.tables["figures"] = f.assign(originator_as_reported=f["originator"],
+                                          originator=f["originator_group"].fillna(f["originator"]))
         self.sums = read_sums(self.info.path)
 
     # -- basic facts --------------------------------------------------------------------------
@@ -69,8 +74,7 @@ class DataContext:
     @cached_property
     def fingerprint(self) -> str:
         """SHA-256 of the dataset's SHA256SUMS manifest: one hash for the whole release."""
-        text = "".join(f"{h}  {name}\n" for name, h in sorted(self.sums.items()))
-        return sha256_bytes(text.encode())
+        return sha256_file(self.info.path / SUMS_FILE)
 
     def file_hashes(self) -> list[tuple[str, str]]:
         """(file, sha256) of every table file, as recorded in SHA256SUMS."""

@@ -61,7 +61,9 @@ def fit_metric(ctx: DataContext, metric: str) -> ModelRun:
             warnings.simplefilter("always")
             from ..models import fit  # statsmodels is imported here, never by `import conflictstats`
 
-            res = fit(metric, dataset=ctx.info.name, figures=ctx.figures, events=ctx.events)
+            # the campaign window from the registry (works in an installed wheel too)
+            res = fit(metric, dataset=ctx.info.name, figures=ctx.figures, events=ctx.events,
+                      campaign=ctx.campaign())
             run.converged = bool(res.converged)
             run.reference = str(res.reference)
             run.nobs = int(res.nobs)
@@ -88,7 +90,32 @@ def backtest_metric(ctx: DataContext, run: ModelRun) -> None:
     try:
         from ..models.backtest import backtest
 
-        out = backtest(run.metric, dataset=ctx.info.name, figures=ctx.figures, events=ctx.events)
+        out = backtest(run.metric, dataset=ctx.info.name, figures=ctx.figures, events=ctx.events,
+                       campaign=ctx.campaign())
         run.backtest = {k: v for k, v in out.items() if k not in ("predictions", "seconds")}
     except Exception as exc:  # noqa: BLE001
         run.backtest_error = f"the backtest failed ({_why(exc)})"
+
+
+BENCHMARK = "benchmarks/results/models.json"
+
+
+def simulation_benchmark() -> dict | None:
+    """The recorded simulation scores (``benchmarks/bench_models.py``) of a checkout, if any.
+
+    Why recorded, not rerun: the simulation fits hundreds of synthetic campaigns (minutes), far
+    beyond the build budget; the report names the file and the run's size and seed instead.
+    """
+    import json
+    from pathlib import Path
+
+    from .. import registry
+
+    if not registry.in_checkout():
+        return None
+    path = Path(registry.__file__).resolve().parent.parent / BENCHMARK
+    try:
+        sim = json.loads(path.read_text(encoding="utf-8")).get("simulation")
+    except (OSError, ValueError):
+        return None
+    return sim if isinstance(sim, dict) and "coverage_95" in sim else None

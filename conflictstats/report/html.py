@@ -3,6 +3,7 @@ no scripts and no external requests (links are plain hyperlinks)."""
 
 from __future__ import annotations
 
+import re
 from html import escape
 from importlib import resources
 
@@ -28,6 +29,14 @@ def inline(text: str) -> str:
     return "".join(out)
 
 
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _td(text: str, numeric: bool) -> str:
+    cls = "num" if numeric else "date" if DATE.match(text) else ""
+    return f'<td class="{cls}">{inline(text)}</td>' if cls else f"<td>{inline(text)}</td>"
+
+
 def _css() -> str:
     return resources.files(__package__).joinpath("style.css").read_text(encoding="utf-8")
 
@@ -45,8 +54,7 @@ def render(doc: Document) -> str:
         elif isinstance(b, Table):
             num = b.numeric or tuple(False for _ in b.columns)
             cls = lambda i: ' class="num"' if num[i] else ""  # noqa: E731
-            rows = ["<tr>" + "".join(f"<td{cls(i)}>{inline(c)}</td>" for i, c in enumerate(r)) + "</tr>"
-                    for r in b.rows]
+            rows = ["<tr>" + "".join(_td(c, num[i]) for i, c in enumerate(r)) + "</tr>" for r in b.rows]
             body.append('<div class="table"><table>'
                         + (f"<caption>{inline(b.caption)}</caption>" if b.caption else "")
                         + "<thead><tr>" + "".join(f"<th{cls(i)}>{escape(c)}</th>" for i, c in enumerate(b.columns))

@@ -14,7 +14,7 @@ from .context import (CORE_METRICS, KEY_EVENT_KINDS, MAX_SHARED_WINDOWS, SINCE_S
                       DataContext)
 from .doc import (Document, Figure, Heading, Items, Para, fmt_date, fmt_int, fmt_num, fmt_pct,
                   slug, table)
-from .fitted import ModelRun
+from .fitted import BENCHMARK, ModelRun, simulation_benchmark
 
 NOT_AVAILABLE = "Not available in this build"
 HRDAG = "https://hrdag.org/2013/06/18/what-we-know-and-what-we-dont-know-about-syria/"
@@ -136,7 +136,7 @@ class Builder:
                                caption=f"Documents by {what}.", numeric=[False, True, True]))
         info = ctx.info
         self.p(f"Data release {info.release} of {fmt_date(info.release_date)}; fingerprint (SHA-256 of "
-               f"the release's {ctx.sums_file} entries): `{ctx.fingerprint}`. License {info.license}.")
+               f"the release's {ctx.sums_file} file): `{ctx.fingerprint}`. License {info.license}.")
         self.doc.add(table(["file", "SHA-256"], [[n, f"`{h}`"] for n, h in ctx.file_hashes()],
                            caption="The table files this report was built from."))
 
@@ -186,7 +186,7 @@ class Builder:
         run = self.runs.get(metric)
         self.h(3, f"{label}: model estimates")
         if run is None:
-            why = ("model fits and backtests are limited to the core metrics "
+            why = ("model fits are limited to the core metrics "
                    f"({', '.join(ctx.label(m) for m in CORE_METRICS)}) to keep the build fast"
                    if metric not in ctx.modelled_metrics else "models were switched off for this build")
             self.p(f"{NOT_AVAILABLE}: {why}.", note=True)
@@ -301,6 +301,8 @@ class Builder:
     def model_checking(self) -> None:
         ctx = self.ctx
         self.h(2, "Model checking")
+        self.simulation()
+        self.h(3, "Leave-one-document-out backtest on the real figures")
         self.p("Leave-one-document-out backtest: every document's figures are removed in turn, the model "
                "is refitted on the rest, and the removed figures are predicted for their originator and "
                "window. The same figures are predicted by two naive baselines: carrying the originator's "
@@ -311,7 +313,7 @@ class Builder:
             docs = [f"{fmt_int(ctx.flow_documents(m))} for {ctx.label(m).lower()}" for m in ctx.modelled_metrics]
             self.p(f"{NOT_AVAILABLE}: the backtest refits the model once per document that contributes "
                    f"flow figures ({', '.join(docs)}), which takes far longer than this report's build "
-                   f"budget, so neither the backtest table nor the calibration plot is part of this build. "
+                   f"budget, so the real-data backtest is not part of this build. "
                    f"Run it with `conflictstats backtest --metric civilians_killed` (and likewise for the "
                    f"other metrics).", note=True)
             return
@@ -339,10 +341,46 @@ class Builder:
                                    "held-out figures.",
                            numeric=[False, False, True, True, True, True, True]))
         if points:
-            self.chart("calibration", charts.calibration_chart(pd.DataFrame(points), "Calibration"),
+            self.chart("calibration-backtest", charts.calibration_chart(pd.DataFrame(points), "Calibration (backtest)"),
                        "Calibration plot: nominal against observed coverage of prediction intervals",
                        "Observed coverage of the 80% and 95% prediction intervals on held-out figures; "
                        "points on the dashed diagonal are perfectly calibrated.")
+
+    def simulation(self) -> None:
+        """Calibration on synthetic campaigns with known truth, from the recorded benchmark run."""
+        self.h(3, "Calibration on synthetic campaigns")
+        sim = simulation_benchmark()
+        if sim is None:
+            self.p(f"{NOT_AVAILABLE}: no recorded simulation run ({BENCHMARK} of a source checkout).", note=True)
+            return
+        self.p(f"On synthetic campaigns with a known truth (built to look like the real reporting: "
+               f"running totals, several originators with different coverage, hedged and rounded "
+               f"numbers), the model was fitted {fmt_int(sim.get('runs'))} times (seed "
+               f"{sim.get('seed', '–')}; {fmt_int(sim.get('n_converged'))} fits converged) and predicted "
+               f"{fmt_int(sim.get('n_held_out'))} held-out figures. These numbers are read from `{BENCHMARK}` "
+               f"(written by `python benchmarks/bench_models.py`), not recomputed at build time: the run "
+               f"takes about {fmt_int(sim.get('seconds'))} seconds. The 95% interval for the campaign total "
+               f"covered the truth in {fmt_num(sim.get('total_coverage_95'))} of runs (relative bias "
+               f"{fmt_pct(100 * sim['total_rel_bias'] if sim.get('total_rel_bias') is not None else None, 2)}); "
+               f"the intervals of the break parameters covered in {fmt_num(sim.get('break_coverage_95'))}.")
+        methods = {"model": sim, "carry forward": sim.get("baseline_carry_forward", {}),
+                   "interpolate": sim.get("baseline_interpolate", {})}
+        rows, points = [], []
+        for method, s in methods.items():
+            rows.append([method, fmt_num(s.get("coverage_80")), fmt_num(s.get("coverage_95")),
+                         fmt_num(s.get("median_abs_log_ratio"), 3), fmt_num(s.get("interval_score"), 1)])
+            for nominal, k in ((0.80, "coverage_80"), (0.95, "coverage_95")):
+                if s.get(k) is not None:
+                    points.append({"metric": "synthetic campaigns", "method": method, "nominal": nominal,
+                                   "observed": float(s[k])})
+        self.doc.add(table(["method", "80% coverage", "95% coverage", "median abs. log ratio",
+                            "interval score"], rows,
+                           caption="Held-out figures of synthetic campaigns: the model against the naive "
+                                   "baselines.", numeric=[False, True, True, True, True]))
+        self.chart("calibration", charts.calibration_chart(pd.DataFrame(points), "Calibration (synthetic campaigns)"),
+                   "Calibration plot: nominal against observed coverage of prediction intervals",
+                   "Observed coverage of the 80% and 95% prediction intervals on held-out figures of "
+                   "synthetic campaigns; points on the dashed diagonal are perfectly calibrated.")
 
     def methods(self) -> None:
         self.h(2, "Methods")
@@ -356,8 +394,9 @@ class Builder:
             "figure's expected value is the sum of the daily numbers over its window, times the "
             "originator's coverage factor. Running totals reported again and again from one start date "
             "enter as their increments, so the same deaths are not counted twice; \"at least\" and \"up "
-            "to\" figures enter as bounds, not as exact numbers; day-to-day and report-to-report noise "
-            "are negative binomial.",
+            "to\" figures enter as bounds and \"about\" figures as bands of the rounding they imply, not as "
+            "exact numbers. Figures whose windows overlap, or that count the same days from different "
+            "sources, are treated as dependent, with day-to-day overdispersion and a per-report error.",
             "Only flow figures (totals over a window) in the campaign area enter the model; stocks, "
             "single incidents and figures for other areas are set aside and counted in each section. "
             "Intervals come from simulating the fitted parameters (seeded, so a rebuild gives the same "
