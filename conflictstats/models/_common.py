@@ -7,8 +7,6 @@ source for it.
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
 
 import pandas as pd
 
@@ -48,17 +46,12 @@ except Exception:  # pragma: no cover - contract not importable in a bare checko
     pass
 
 
-def _repo_root() -> Path:
-    return Path(__file__).resolve().parents[2]
-
-
 def campaign_window(dataset: str = "idlib-2019") -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The campaign window of a dataset, read from its dataset.toml (the single source)."""
-    path = _repo_root() / "datasets" / dataset / "dataset.toml"
-    with open(path, "rb") as fh:
-        meta = tomllib.load(fh)
-    section = meta.get("dataset", meta)
-    return pd.Timestamp(section["campaign_start"]), pd.Timestamp(section["campaign_end"])
+    """The campaign window of a dataset, from its dataset.toml through the registry (one source)."""
+    from conflictstats.registry import dataset_info
+
+    info = dataset_info(dataset)
+    return pd.Timestamp(info.campaign_start), pd.Timestamp(info.campaign_end)
 
 
 def figures_frame(rows: list[dict]) -> pd.DataFrame:

@@ -115,8 +115,9 @@ def _finite_interval(qualifier: str, value: float, low, high) -> tuple[float, fl
     return lo, hi
 
 
-# Spellings of one originator that curators use interchangeably (matched after lower-casing
-# and dropping a trailing "(...)" such as "(via Zaman Alwasl)" or "(Mark Lowcock)").
+# Fallback for frames without an originator_group column (curated data has one, from
+# originators.toml): spellings of one originator, matched after lower-casing and dropping a
+# trailing "(...)" such as "(via Zaman Alwasl)" or "(Mark Lowcock)".
 ORIGINATOR_ALIASES = {
     "syrian observatory for human rights": "SOHR",
     "sohr": "SOHR",
@@ -240,8 +241,13 @@ def build_observations(figures: pd.DataFrame, metric: str, area: str | None = No
         f = f[f["value"].notna()]
 
     short = ((f["period_end"] - f["_start"]).dt.days + 1) <= SHORT_DAYS
+    # Curated data names each originator's organisation in originator_group (originators.toml);
+    # frames without it (synthetic or a user's own) fall back to canonical_originator().
+    names = f["originator"]
+    if "originator_group" in f.columns:
+        names = f["originator_group"].astype("object").where(f["originator_group"].notna(), f["originator"])
     f = f.assign(_group=[coverage_group(o, s, p) + (DAILY_SUFFIX if sh else "")
-                         for o, s, p, sh in zip(f["originator"], f["area_scope"].astype(str),
+                         for o, s, p, sh in zip(names, f["area_scope"].astype(str),
                                                 f["admin1_pcodes"], short)])
 
     rows: list[dict] = []

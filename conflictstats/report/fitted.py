@@ -36,6 +36,8 @@ class ModelRun:
     backtest: dict | None = None
     backtest_error: str | None = None
     seconds: float = 0.0
+    selfcheck: str | None = None  # set when the model contradicts its reference's own longest report
+    reference_report: str | None = None  # the reference's own longest report, shown beside the totals
 
     @property
     def total(self) -> dict | None:
@@ -74,6 +76,7 @@ def fit_metric(ctx: DataContext, metric: str) -> ModelRun:
                 run.daily = res.daily_frame(ALPHA)
                 run.trend = res.trend_table(ALPHA)
                 run.coverage = res.coverage_table(ALPHA)
+                run.reference_report, run.selfcheck = self_check(res)
         seen = {f"{w.category.__name__}: {' '.join(str(w.message).split())}" for w in caught}
         run.warnings += sorted(seen - set(run.warnings))
         if not run.converged:
@@ -83,6 +86,32 @@ def fit_metric(ctx: DataContext, metric: str) -> ModelRun:
         run.error = f"the model fit failed ({_why(exc)})"
     run.seconds = time.perf_counter() - t
     return run
+
+
+def self_check(res) -> tuple[str | None, str | None]:
+    """Does the model reproduce the reference originator's own longest report?
+
+    A model whose 95% prediction interval for that very window excludes the number the reference
+    reported is not to be trusted on that scale; the report says so next to its totals.
+    """
+    obs = res.observations
+    ref = obs[obs["group"] == res.reference]
+    if not len(ref):
+        return None, None
+    given = ref[~ref["note"].astype(str).str.contains("assumed", na=False)]  # windows the source dated
+    ref = given if len(given) else ref
+    longest = ref.assign(_days=(ref["end"] - ref["start"]).dt.days).sort_values(
+        ["_days", "end", "figure_id"], ascending=[False, False, True]).iloc[0]
+    pred = res.predict_window(longest["start"], longest["end"], originator=res.reference, alpha=ALPHA)
+    lo, hi, value = float(pred["pi_lower"]), float(pred["pi_upper"]), float(longest["value"])
+    shown = (f"{res.reference}'s own longest report was {value:,.0f} for {longest['start']:%Y-%m-%d} to "
+             f"{longest['end']:%Y-%m-%d} (model: {float(pred['mean']):,.0f}, 95% prediction interval "
+             f"{lo:,.0f}–{hi:,.0f})")
+    if lo <= value <= hi:
+        return shown, None
+    return shown, (f"the model fails its own check: {res.reference} reported {value:,.0f} for "
+            f"{longest['start']:%Y-%m-%d} to {longest['end']:%Y-%m-%d}, outside the model's 95% prediction "
+            f"interval for that window ({lo:,.0f}–{hi:,.0f}); its totals on this scale are not reliable")
 
 
 def backtest_metric(ctx: DataContext, run: ModelRun) -> None:
@@ -98,6 +127,7 @@ def backtest_metric(ctx: DataContext, run: ModelRun) -> None:
 
 
 BENCHMARK = "benchmarks/results/models.json"
+PERFORMANCE = "benchmarks/results/full.json"
 
 
 def simulation_benchmark() -> dict | None:
@@ -106,6 +136,12 @@ def simulation_benchmark() -> dict | None:
     Why recorded, not rerun: the simulation fits hundreds of synthetic campaigns (minutes), far
     beyond the build budget; the report names the file and the run's size and seed instead.
     """
+    sim = _recorded(BENCHMARK, "simulation")
+    return sim if isinstance(sim, dict) and "coverage_95" in sim else None
+
+
+def _recorded(relpath: str, key: str):
+    """One entry of a JSON file the benchmarks wrote into a checkout (None elsewhere or if absent)."""
     import json
     from pathlib import Path
 
@@ -113,9 +149,18 @@ def simulation_benchmark() -> dict | None:
 
     if not registry.in_checkout():
         return None
-    path = Path(registry.__file__).resolve().parent.parent / BENCHMARK
+    path = Path(registry.__file__).resolve().parent.parent / relpath
     try:
-        sim = json.loads(path.read_text(encoding="utf-8")).get("simulation")
+        return json.loads(path.read_text(encoding="utf-8")).get(key)
     except (OSError, ValueError):
         return None
-    return sim if isinstance(sim, dict) and "coverage_95" in sim else None
+
+
+def performance_benchmark() -> dict | None:
+    """Recorded speed and memory measurements (``benchmarks/run.py``), if any."""
+    return _recorded(PERFORMANCE, "benchmarks")
+
+
+def performance_benchmark_machine() -> dict | None:
+    """The machine those measurements were taken on."""
+    return _recorded(PERFORMANCE, "machine")

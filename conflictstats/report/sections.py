@@ -14,7 +14,8 @@ from .context import (CORE_METRICS, KEY_EVENT_KINDS, MAX_SHARED_WINDOWS, SINCE_S
                       DataContext)
 from .doc import (Document, Figure, Heading, Items, Para, fmt_date, fmt_int, fmt_num, fmt_pct,
                   slug, table)
-from .fitted import BENCHMARK, ModelRun, simulation_benchmark
+from .fitted import (BENCHMARK, PERFORMANCE, ModelRun, performance_benchmark, performance_benchmark_machine,
+                     simulation_benchmark)
 
 NOT_AVAILABLE = "Not available in this build"
 HRDAG = "https://hrdag.org/2013/06/18/what-we-know-and-what-we-dont-know-about-syria/"
@@ -64,6 +65,7 @@ class Builder:
         self.methods()
         self.limitations()
         self.sources_list()
+        self.performance()
         self.about()
         return self.doc, self.files
 
@@ -88,6 +90,10 @@ class Builder:
                 text += (f"; modelled total over the campaign {fmt_int(tot['cum_estimate'])} "
                          f"(95% confidence interval {fmt_int(tot['cum_ci_lower'])}–"
                          f"{fmt_int(tot['cum_ci_upper'])}) on the scale of {run.reference}")
+                if run.reference_report:
+                    text += f"; {run.reference_report}"
+                if run.selfcheck:
+                    text += f" — but {run.selfcheck}"
             items.append(text + ".")
         self.doc.add(Items(tuple(items)))
         self.p("Modelled totals are on the scale of one reference originator's documented count; they "
@@ -205,6 +211,10 @@ class Builder:
                f"{fmt_int(tot['cum_pi_upper'])}). "
                + ("The fit converged." if run.converged else "The fit did NOT converge: read these numbers "
                   "with care."))
+        if run.reference_report:
+            self.p(f"Check against the data: {run.reference_report}.")
+        if run.selfcheck:
+            self.p(f"Warning: {run.selfcheck}.", note=True)
         if run.warnings:
             self.p("Model warnings: " + "; ".join(run.warnings), note=True)
         d = run.daily
@@ -442,6 +452,43 @@ class Builder:
                          f"({r['doc_type'].replace('_', ' ')}, {r['language']}; {fmt_int(r['n_figures'])} "
                          f"figures, {fmt_int(r['n_events'])} events; id `{r['source_id']}`)")
         self.doc.add(Items(tuple(items), ordered=True))
+
+    def performance(self) -> None:
+        """Appendix: measured speed and memory, each against a plain baseline (benchmarks/run.py)."""
+        self.h(2, "Appendix: speed and memory")
+        b = performance_benchmark()
+        if not b:
+            self.p(f"{NOT_AVAILABLE}: no recorded measurements ({PERFORMANCE}; run "
+                   "`python benchmarks/run.py`).", note=True)
+            return
+        items = []
+        c = b.get("cold_start")
+        if c:
+            items.append(f"Cold start, `import conflictstats; load('figures')` in a fresh process: "
+                         f"{fmt_num(c['conflictstats_load_s'], 2)} s against {fmt_num(c['pandas_read_parquet_s'], 2)} s "
+                         f"for `pandas.read_parquet` of the same file (ratio {fmt_num(c['ratio'], 2)}; "
+                         f"median of {c['runs']} runs).")
+        for key, v in sorted((k, v) for k, v in (b.get("validation") or {}).items() if isinstance(v, dict)):
+            items.append(f"Validating {fmt_int(v['rows'])} figures rows: {fmt_num(v['schema_s'], 1)} s "
+                         f"({fmt_int(v['schema_rows_per_s'])} rows/s, peak memory {fmt_int(v['peak_rss_schema_mb'])} MB) "
+                         f"against {fmt_num(v['plain_pandas_s'], 1)} s for a hand-written vectorised pandas check "
+                         f"of the same rules (ratio {fmt_num(v['ratio'], 2)}).")
+        for metric, v in sorted((b.get("models") or {}).get("fit", {}).items()):
+            items.append(f"Model fit, {self.ctx.label(metric)}: {fmt_num(v['seconds'], 1)} s"
+                         + (f" ({v['error']})" if v.get("error") else "") + ".")
+        sc = b.get("scale") or {}
+        if sc.get("available"):
+            items.append(f"Fit time grows with the number of figures with exponent "
+                         f"{fmt_num(sc['loglog_exponent'], 2)} (log-log fit over "
+                         f"{', '.join(fmt_int(r['figures']) for r in sc['runs'])} figures).")
+        r = b.get("report") or {}
+        if r.get("available"):
+            items.append(f"This report: {fmt_num(r['report_s'], 1)} s, against {fmt_num(r['import_libraries_s'], 1)} s "
+                         f"to import the libraries it uses (ratio {fmt_num(r['ratio'], 1)}).")
+        self.doc.add(Items(tuple(items)))
+        self.p(f"Read from `{PERFORMANCE}` (written by `python benchmarks/run.py`) on a "
+               f"{(performance_benchmark_machine() or {}).get('cpus', '?')}-core machine; not measured at build time.",
+               note=True)
 
     def about(self) -> None:
         from importlib import metadata
