@@ -164,3 +164,8 @@ def performance_benchmark() -> dict | None:
 def performance_benchmark_machine() -> dict | None:
     """The machine those measurements were taken on."""
     return _recorded(PERFORMANCE, "machine")
+
+
+def recorded_backtests() -> dict | None:
+    """Real-data leave-one-document-out scores recorded by ``benchmarks/bench_models.py``, per metric."""
+    return _recorded(BENCHMARK, "real_data")

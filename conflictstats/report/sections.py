@@ -15,7 +15,7 @@ from .context import (CORE_METRICS, KEY_EVENT_KINDS, MAX_SHARED_WINDOWS, SINCE_S
 from .doc import (Document, Figure, Heading, Items, Para, fmt_date, fmt_int, fmt_num, fmt_pct,
                   slug, table)
 from .fitted import (BENCHMARK, PERFORMANCE, ModelRun, performance_benchmark, performance_benchmark_machine,
-                     simulation_benchmark)
+                     recorded_backtests, simulation_benchmark)
 
 NOT_AVAILABLE = "Not available in this build"
 HRDAG = "https://hrdag.org/2013/06/18/what-we-know-and-what-we-dont-know-about-syria/"
@@ -319,23 +319,27 @@ class Builder:
                "nearest earlier total forward (scaled by window length), and interpolating linearly "
                "between reported totals. Good intervals cover about as often as they claim; a lower "
                "interval score is better.")
+        recorded = {}
         if not self.backtest_done:
             docs = [f"{fmt_int(ctx.flow_documents(m))} for {ctx.label(m).lower()}" for m in ctx.modelled_metrics]
-            self.p(f"{NOT_AVAILABLE}: the backtest refits the model once per document that contributes "
-                   f"flow figures ({', '.join(docs)}), which takes far longer than this report's build "
-                   f"budget, so the real-data backtest is not part of this build. "
-                   f"Run it with `conflictstats backtest --metric civilians_killed` (and likewise for the "
-                   f"other metrics).", note=True)
-            return
+            recorded = {m: v["backtest"] for m, v in (recorded_backtests() or {}).items()
+                        if isinstance(v, dict) and isinstance(v.get("backtest"), dict)}
+            self.p(f"The backtest refits the model once per document that contributes flow figures "
+                   f"({', '.join(docs)}), which takes far longer than this report's build budget. "
+                   + (f"The scores below are read from `{BENCHMARK}` (written by `python benchmarks/bench_models.py`), "
+                      f"not recomputed at build time; rerun them with `conflictstats backtest --metric M`."
+                      if recorded else f"{NOT_AVAILABLE}: run `conflictstats backtest --metric M`."), note=True)
+            if not recorded:
+                return
         rows, points = [], []
         names = {"model": None, "carry forward": "baseline_carry_forward", "interpolate": "baseline_interpolate"}
         for metric in ctx.modelled_metrics:
             run = self.runs.get(metric)
-            if run is None or run.backtest is None:
-                why = (run.backtest_error or run.error) if run is not None else "not modelled"
+            bt = recorded.get(metric) if not self.backtest_done else (run.backtest if run is not None else None)
+            if bt is None:
+                why = ((run.backtest_error or run.error) if run is not None else "not modelled") or "not recorded"
                 rows.append([ctx.label(metric), "–", "–", "–", "–", "–", f"{NOT_AVAILABLE}: {why}"])
                 continue
-            bt = run.backtest
             for method, key in names.items():
                 s = bt if key is None else bt.get(key, {})
                 rows.append([ctx.label(metric), method, fmt_int(bt.get("n_held_out")),
