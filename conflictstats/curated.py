@@ -18,8 +18,15 @@ from .registry import tomllib
 SOURCE_FILES = "sources"
 
 
+MAX_TOML_BYTES = 16 * 1024**2  # one document's figures fit in kilobytes; refuse a runaway file unread
+
+
 def _load_toml(path: Path) -> dict:
     try:
+        size = path.stat().st_size
+        if size > MAX_TOML_BYTES:
+            raise UnreadableError(f"{path}: {size} bytes is larger than the {MAX_TOML_BYTES} bytes a curated "
+                                  f"TOML file may have.")
         with open(path, "rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:

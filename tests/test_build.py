@@ -102,3 +102,16 @@ def test_parquet_carries_self_description(two_builds):
     assert meta["release"] == DATASET.release and "citation" in meta and meta["license"] == DATASET.license
     schema = pq.read_schema(a / "figures.parquet")
     assert schema.field("value").metadata[b"description"]
+
+
+def test_oversized_toml_is_refused_unread(tmp_path):
+    from conflictstats.curated import MAX_TOML_BYTES, read_curated
+    from conflictstats.errors import UnreadableError
+
+    ds = tmp_path / "idlib-2019"
+    shutil.copytree(DATASET.path, ds)
+    big = ds / "sources" / "zz-huge.toml"
+    with open(big, "wb") as fh:
+        fh.truncate(MAX_TOML_BYTES + 1)  # sparse: no real memory or disk used
+    with pytest.raises(UnreadableError, match="zz-huge.toml: .* larger than"):
+        read_curated(ds)
