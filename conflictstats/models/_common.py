@@ -7,43 +7,22 @@ source for it.
 
 from __future__ import annotations
 
-
 import pandas as pd
 
-QUALIFIERS = ("exact", "approximately", "at_least", "more_than", "almost", "up_to",
-              "fewer_than", "range")
-COUNT_TYPES = ("flow", "stock", "incident")
-DATE_PRECISIONS = ("day", "week", "month")
-AREA_SCOPES = ("campaign_area", "governorate", "district", "subdistrict", "community",
-               "nationwide")
-VERIFICATIONS = ("verified", "unverified", "not_stated")
-EVENT_KINDS = ("escalation", "offensive_start", "truce_announced", "truce_collapsed",
-               "town_captured", "ceasefire", "mass_casualty_attack", "attack_on_facility",
-               "other")
-FIGURE_COLUMNS = (
-    "figure_id", "source_id", "metric", "value", "qualifier", "value_low", "value_high",
-    "count_type", "period_start", "period_end", "date_precision", "area", "area_scope",
-    "admin1_pcodes", "originator", "originator_type", "perpetrator", "verification",
-    "locator", "paraphrase", "notes",
-)
-EVENT_COLUMNS = ("event_id", "date", "date_end", "kind", "place", "description", "source_id")
+from conflictstats import contract as _contract
+
+# The contract's enumerations and column lists, under the names the models use (one definition).
+QUALIFIERS = _contract.QUALIFIERS
+COUNT_TYPES = _contract.COUNT_TYPES
+DATE_PRECISIONS = _contract.DATE_PRECISIONS
+AREA_SCOPES = _contract.AREA_SCOPES
+VERIFICATIONS = _contract.VERIFICATIONS
+EVENT_KINDS = _contract.EVENT_KINDS
+FIGURE_COLUMNS = _contract.COLUMNS["figures"]
+EVENT_COLUMNS = _contract.COLUMNS["events"]
 
 # Campaign-area governorates: Aleppo (SY02), Hama (SY05), Idleb (SY07).
 CAMPAIGN_PCODES = frozenset({"SY02", "SY05", "SY07"})
-
-try:  # prefer the package contract when it exists, so enumerations are defined once
-    from conflictstats import contract as _contract  # noqa: WPS433
-
-    QUALIFIERS = tuple(_contract.QUALIFIERS)
-    COUNT_TYPES = tuple(_contract.COUNT_TYPES)
-    DATE_PRECISIONS = tuple(_contract.DATE_PRECISIONS)
-    AREA_SCOPES = tuple(_contract.AREA_SCOPES)
-    VERIFICATIONS = tuple(_contract.VERIFICATIONS)
-    EVENT_KINDS = tuple(_contract.EVENT_KINDS)
-    FIGURE_COLUMNS = tuple(_contract.COLUMNS["figures"])
-    EVENT_COLUMNS = tuple(_contract.COLUMNS["events"])
-except Exception:  # pragma: no cover - contract not importable in a bare checkout
-    pass
 
 
 def campaign_window(dataset: str = "idlib-2019") -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -8,7 +8,9 @@ together with the two naive baselines on exactly the same held-out figures.
 
 from __future__ import annotations
 
+import sys
 import time
+import types
 
 import numpy as np
 import pandas as pd
@@ -143,7 +145,7 @@ def backtest(metric: str, dataset: str = "idlib-2019", figures: pd.DataFrame | N
     return out
 
 
-class _CallableModule(__import__("types").ModuleType):
+class _CallableModule(types.ModuleType):
     """``conflictstats.models.backtest`` is this module (``.synthetic_campaign`` etc.) and also
     callable as the plain function ``backtest(...)`` the report and the CLI use."""
 
@@ -151,4 +153,4 @@ class _CallableModule(__import__("types").ModuleType):
         return backtest(*args, **kwargs)
 
 
-__import__("sys").modules[__name__].__class__ = _CallableModule
+sys.modules[__name__].__class__ = _CallableModule

@@ -10,6 +10,9 @@ weekly windows, news copies of a monitor's toll, and hedged, rounded numbers.
 
 from __future__ import annotations
 
+import sys
+import types
+
 import numpy as np
 import pandas as pd
 
@@ -232,7 +235,7 @@ def simulate(runs: int = 20, seed: int = 0, holdout_frac: float = 0.2) -> dict:
     return out
 
 
-class _CallableModule(__import__("types").ModuleType):
+class _CallableModule(types.ModuleType):
     """``conflictstats.models.simulate`` is this module (``.synthetic_campaign`` etc.) and also
     callable as the plain function ``simulate(...)`` the report and the CLI use."""
 
@@ -240,4 +243,4 @@ class _CallableModule(__import__("types").ModuleType):
         return simulate(*args, **kwargs)
 
 
-__import__("sys").modules[__name__].__class__ = _CallableModule
+sys.modules[__name__].__class__ = _CallableModule
