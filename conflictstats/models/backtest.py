@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ._common import campaign_window
+from .composite import N_DISP
 from .baselines import baseline_prediction, scores
 from .observations import build_observations
 
@@ -42,7 +43,12 @@ def predict_targets(res, targets: pd.DataFrame, train_fig: pd.DataFrame) -> pd.D
             for _, t in targets.iterrows()]
     if not wins:
         return pd.DataFrame()
-    p = res.predict_many(wins, (0.05, 0.20), report_noise=True, key="targets")
+    # the PI is for the figure as the model reads it: the midpoint of the counts its qualifier
+    # allows, with that band's rounding variance (as in the likelihood)
+    flo = targets["flo"].to_numpy(float) if "flo" in targets else targets["value"].to_numpy(float)
+    fhi = targets["fhi"].to_numpy(float) if "fhi" in targets else flo
+    p = res.predict_many(wins, (0.05, 0.20), report_noise=True, key="targets",
+                         rounding_var=(fhi - flo) ** 2 / 12.0 + 1.0 / 12.0)
     rows = []
     for i, (_, t) in enumerate(targets.iterrows()):
         row = {"figure_id": t["figure_id"], "group": t["group"], "start": t["start"],
@@ -68,7 +74,7 @@ def summarise(pred: pd.DataFrame) -> dict:
         sub = sub.rename(columns=lambda c: c.replace(f"{kind}_", ""))
         sc = scores(sub)
         out[f"baseline_{kind}"] = {k: sc[k] for k in OUT_KEYS + ("relative_interval_score",
-                                                                 "coverage_95_point")}
+                                                                 "coverage_95_point", "coverage_95_overlap")}
     out["n_held_out"] = int(len(pred))
     return out
 
@@ -114,7 +120,7 @@ def backtest(metric: str, dataset: str = "idlib-2019", figures: pd.DataFrame | N
             continue
         domain = (full.obs["start"].min(), full.obs["end"].max())
         start = full_res.params  # warm start by name: most refits move little
-        fixed = ({k: float(full_res.params[k]) for k in full_res.params.index[-3:]}
+        fixed = ({k: float(full_res.params[k]) for k in full_res.params.index[-N_DISP:]}
                  if fix_dispersion else None)
         try:
             res = fit_observations(tr, events=events, breakpoints=breakpoints, campaign=campaign,

@@ -86,30 +86,37 @@ def baseline_prediction(kind: str, train: pd.DataFrame, target: pd.Series) -> di
 def scores(pred: pd.DataFrame) -> dict:
     """Coverage of the 80%/95% intervals, median |log(pred/obs)| and mean 95% interval score.
 
-    Coverage counts an interval as covering a hedged figure when it overlaps the counts the
-    figure's qualifier allows (``obs_lo``..``obs_hi``, see ``observations._finite_interval``);
-    ``coverage_95_point`` is the stricter check against the reported number itself.
-    ``pred`` has columns obs, mean, lo80, hi80, lo95, hi95. The interval score is Gneiting and
-    Raftery's (width plus 2/alpha times the miss), in the metric's units; the relative version
-    divides each by the observed value so metrics of different sizes compare.
+    A hedged figure ("more than 1,800", "about 270,000") stands for a band of counts
+    (``obs_lo``..``obs_hi``, see ``observations._finite_interval``); coverage is scored against
+    the band's midpoint, the value the likelihood reads (its rounding variance is part of the
+    model's prediction interval). ``coverage_95_overlap`` (the interval overlaps the band: too
+    lenient) and ``coverage_95_point`` (the reported number itself: too strict for "at least")
+    bracket it. ``pred`` has columns obs, mean, lo80, hi80, lo95, hi95. The interval score is
+    Gneiting and Raftery's (width plus 2/alpha times the miss), in the metric's units; the
+    relative version divides each by the observed value so metrics of different sizes compare.
     """
     p = pred.dropna(subset=["mean"])
     if not len(p):
         return {k: float("nan") for k in SCORE_KEYS} | {"n": 0}
     y = p["obs"].to_numpy(float)
-    # a hedged figure ("more than 1,800", "about 270,000") is a range of counts: an interval
-    # covers it when the two overlap; exact figures are points
     ylo = p["obs_lo"].to_numpy(float) if "obs_lo" in p else y
     yhi = p["obs_hi"].to_numpy(float) if "obs_hi" in p else y
+    ym = (ylo + yhi) / 2
     a = 0.05
-    miss_lo = np.clip(p["lo95"].to_numpy() - y, 0, None)
-    miss_hi = np.clip(y - p["hi95"].to_numpy(), 0, None)
+    miss_lo = np.clip(p["lo95"].to_numpy() - ym, 0, None)
+    miss_hi = np.clip(ym - p["hi95"].to_numpy(), 0, None)
     isc = (p["hi95"].to_numpy() - p["lo95"].to_numpy()) + 2 / a * (miss_lo + miss_hi)
     lr = np.abs(np.log(np.maximum(p["mean"].to_numpy(float), 0.5) / np.maximum(y, 0.5)))
+
+    def cover(lo, hi, v):
+        return float(np.mean((p[lo].to_numpy() <= v) & (v <= p[hi].to_numpy())))
+
     return {
-        "coverage_80": float(np.mean((p["lo80"].to_numpy() <= yhi) & (ylo <= p["hi80"].to_numpy()))),
-        "coverage_95": float(np.mean((p["lo95"].to_numpy() <= yhi) & (ylo <= p["hi95"].to_numpy()))),
-        "coverage_95_point": float(np.mean((p["lo95"] <= y) & (y <= p["hi95"]))),
+        "coverage_80": cover("lo80", "hi80", ym),
+        "coverage_95": cover("lo95", "hi95", ym),
+        "coverage_95_overlap": float(np.mean((p["lo95"].to_numpy() <= yhi)
+                                             & (ylo <= p["hi95"].to_numpy()))),
+        "coverage_95_point": cover("lo95", "hi95", y),
         "median_abs_log_ratio": float(np.median(lr)),
         "interval_score": float(np.mean(isc)),
         "relative_interval_score": float(np.mean(isc / np.maximum(y, 1.0))),

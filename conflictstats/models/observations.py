@@ -246,7 +246,9 @@ def build_observations(figures: pd.DataFrame, metric: str, area: str | None = No
     names = f["originator"]
     if "originator_group" in f.columns:
         names = f["originator_group"].astype("object").where(f["originator_group"].notna(), f["originator"])
-    f = f.assign(_group=[coverage_group(o, s, p) + (DAILY_SUFFIX if sh else "")
+    # with an explicit area, the area is the selection: no governorate tag on the groups
+    f = f.assign(_group=[coverage_group(o, s if area is None else "campaign_area", p)
+                         + (DAILY_SUFFIX if sh else "")
                          for o, s, p, sh in zip(names, f["area_scope"].astype(str),
                                                 f["admin1_pcodes"], short)])
 
@@ -319,18 +321,7 @@ def build_observations(figures: pd.DataFrame, metric: str, area: str | None = No
             })
             prev, prev_lo, prev_hi = row, flo, fhi
     if min_group_obs > 1 and rows:
-        counts: dict[str, int] = {}
-        for r in rows:
-            counts[r["group"]] = counts.get(r["group"], 0) + 1
-        small = {g for g, n in counts.items() if n < min_group_obs}
-        if small:
-            for r in rows:
-                if r["group"] in small:
-                    r["note"] = (r["note"] + "; " if r["note"] else "") + \
-                        f"pooled from {r['group']}"
-                    r["group"] = POOLED
-            notes.append(f"{len(small)} originator group(s) with fewer than {min_group_obs} "
-                         f"figures pooled into one coverage group {POOLED!r}")
+        rows = _pool_small_groups(rows, min_group_obs, notes, excluded)
     obs = pd.DataFrame(rows, columns=[
         "figure_id", "figure_ids", "source_ids", "group", "originator", "series_start",
         "start", "end", "value", "reported", "qualifier", "lo", "hi", "obs_kind", "note",
@@ -345,6 +336,48 @@ def build_observations(figures: pd.DataFrame, metric: str, area: str | None = No
                      "campaign start")
     exc = pd.DataFrame(excluded, columns=["figure_id", "source_id", "reason"])
     return ObservationSet(metric=metric, area=area, obs=obs, excluded=exc, notes=notes)
+
+
+def _pool_small_groups(rows: list[dict], min_group_obs: int, notes: list[str],
+                       excluded: list[dict]) -> list[dict]:
+    """Pool campaign-wide groups with fewer than ``min_group_obs`` figures; drop small
+    governorate-level groups.
+
+    A group seen once or twice only absorbs its own figures and adds a parameter, so small
+    campaign-wide groups share one offset, and small daily-tally groups another (a one-day
+    tally and a months-long total in one group would force a huge dispersion). A governorate
+    series counts a different share of the campaign than anyone else: pooling it with
+    campaign-wide totals (17 deaths in one governorate beside 347 campaign-wide) is wrong, and on
+    its own it cannot be calibrated, so it is excluded with the reason.
+    """
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["group"]] = counts.get(r["group"], 0) + 1
+    small = {g for g, n in counts.items() if n < min_group_obs}
+    if not small:
+        return rows
+    kept = []
+    n_pooled = n_dropped = 0
+    for r in rows:
+        g = r["group"]
+        if g not in small:
+            kept.append(r)
+            continue
+        base = g[: -len(DAILY_SUFFIX)] if g.endswith(DAILY_SUFFIX) else g
+        if "[" in base:
+            excluded.append({"figure_id": r["figure_id"], "source_id": r["source_ids"].split(",")[-1],
+                             "reason": f"governorate-level series with fewer than {min_group_obs} "
+                                       "figures: its share of the campaign cannot be estimated"})
+            n_dropped += 1
+            continue
+        r["note"] = (r["note"] + "; " if r["note"] else "") + f"pooled from {g}"
+        r["group"] = POOLED + (DAILY_SUFFIX if g.endswith(DAILY_SUFFIX) else "")
+        n_pooled += 1
+        kept.append(r)
+    notes.append(f"{n_pooled} figure(s) from originators with fewer than {min_group_obs} "
+                 f"figures pooled into {POOLED!r} (totals) or {POOLED + DAILY_SUFFIX!r}; "
+                 f"{n_dropped} from small governorate-level series excluded")
+    return kept
 
 
 def _overlap_weights(obs: pd.DataFrame) -> np.ndarray:

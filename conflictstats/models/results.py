@@ -20,8 +20,37 @@ import pandas as pd
 from scipy import stats
 
 from ._blas import single_thread_blas
-from .composite import CompositeLinkModel
+from .composite import REPORT_DF, CompositeLinkModel
 from .trend import Breakpoint
+
+
+_U_NODES: dict[float, np.ndarray] = {}
+
+
+def predictive_half_width(var_gauss: np.ndarray, scale2: np.ndarray, alpha: float,
+                          df: float = REPORT_DF) -> np.ndarray:
+    """Half-width ``q`` with ``P(|N(0, var_gauss) + sqrt(scale2) T_df| <= q) = 1 - alpha``.
+
+    The prediction error of a reported figure is the Gaussian day/recording/estimation part
+    plus the Student-t report error. A t is a normal scale mixture (``T = Z / sqrt(u)``,
+    ``u ~ Gamma(df/2, rate df/2)``), so the sum is a normal mixture over ``u``; its two-sided
+    quantile is found by bisection over 400 equal-probability nodes of ``u``.
+    """
+    var_gauss = np.asarray(var_gauss, float)
+    scale2 = np.asarray(scale2, float)
+    if df not in _U_NODES:
+        _U_NODES[df] = stats.gamma.ppf((np.arange(400) + 0.5) / 400, a=df / 2, scale=2 / df)
+    u = _U_NODES[df]
+    s = np.sqrt(var_gauss[:, None] + scale2[:, None] / u[None, :])
+    lo = np.zeros(len(var_gauss))
+    hi = stats.norm.ppf(1 - alpha / 2 / 400) * s.max(axis=1) + 1e-9
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        inside = np.mean(2 * stats.norm.cdf(mid[:, None] / s) - 1, axis=1)
+        below = inside < 1 - alpha
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return (lo + hi) / 2
 
 
 @dataclass
@@ -141,14 +170,18 @@ class CompositeResults:
 
     # -- predictions ------------------------------------------------------------------------
     def predict_many(self, windows: list[tuple], alphas: tuple[float, ...] = (0.05,),
-                     report_noise: bool = True, key: str = "many") -> pd.DataFrame:
+                     report_noise: bool = True, key: str = "many",
+                     rounding_var: np.ndarray | None = None) -> pd.DataFrame:
         """Predictions for many ``(start, end, originator)`` windows at once.
 
         For each window: ``mean`` (conditional mean given every observation, at the estimate),
         ``expected`` (the intensity-only mean, ignoring what was reported about those days),
         and for each alpha the CI (delta-method uncertainty of the conditional mean from the
         parameter covariance) and the PI (that plus the conditional day, recording and report
-        variance; Gaussian, floored at 0). ``originator=None`` is the realised count on the reference scale.
+        variance, the report error Student-t; floored at 0). ``originator=None`` is the
+        realised count on the reference scale. ``rounding_var`` (one per window) adds the
+        variance of the rounding a figure's qualifier implies, for a PI of the figure's
+        midpoint rather than of the count.
         """
         tg = [(self._day_index(s), self._day_index(e),
                None if o is None else self._group_index(o)) for s, e, o in windows]
@@ -160,11 +193,13 @@ class CompositeResults:
                     f"window {s}..{e} (days from {self.model.day0.date()}) is outside the "
                     f"modelled period of {self.model.X.shape[0]} days")
         with single_thread_blas():
-            return self._predict_many(windows, tg, alphas, report_noise)
+            return self._predict_many(windows, tg, alphas, report_noise, rounding_var)
 
-    def _predict_many(self, windows, tg, alphas, report_noise) -> pd.DataFrame:
+    def _predict_many(self, windows, tg, alphas, report_noise, rounding_var) -> pd.DataFrame:
         theta = self.params.to_numpy()
-        m_hat, v_hat, m0_hat = self.model.predictive(theta, tg, report_noise)
+        m_hat, v_hat, m0_hat, r2 = self.model.predictive(theta, tg, report_noise)
+        if rounding_var is not None:
+            v_hat = v_hat + np.asarray(rounding_var, float)
         # delta method: gradients of the conditional and unconditional means by central
         # differences over the free parameters (deterministic, and 50x cheaper than draws)
         G = np.zeros((len(theta), len(tg)))
@@ -174,25 +209,28 @@ class CompositeResults:
             tp, tm = theta.copy(), theta.copy()
             tp[j] += h
             tm[j] -= h
-            mp, _, m0p = self.model.predictive(tp, tg, report_noise)
-            mm, _, m0m = self.model.predictive(tm, tg, report_noise)
+            mp, _, m0p, _ = self.model.predictive(tp, tg, report_noise)
+            mm, _, m0m, _ = self.model.predictive(tm, tg, report_noise)
             G[j] = (mp - mm) / (2 * h)
             G0[j] = (m0p - m0m) / (2 * h)
         # clipped at 0: a pseudo-inverse covariance (reported as a warning) can be indefinite
         var_m = np.maximum(np.einsum("it,ij,jt->t", G, self.cov, G), 0.0)
         var_m0 = np.maximum(np.einsum("it,ij,jt->t", G0, self.cov, G0), 0.0)
+        nu = REPORT_DF
         out = pd.DataFrame({"start": [w[0] for w in windows], "end": [w[1] for w in windows],
                             "originator": [self.model.groups[g] if g is not None else None
                                            for _, _, g in tg],
                             "mean": np.maximum(m_hat, 0.0), "sd_mean": np.sqrt(var_m),
-                            "sd_pred": np.sqrt(v_hat + var_m), "expected": m0_hat})
+                            "sd_pred": np.sqrt(v_hat + var_m + r2 * nu / (nu - 2)),
+                            "expected": m0_hat})
         for a in alphas:
             z = stats.norm.ppf(1 - a / 2)
+            q = predictive_half_width(v_hat + var_m, r2, a)
             tag = "" if a == alphas[0] else f"_{int(round(100 * (1 - a)))}"
             out[f"ci_lower{tag}"] = np.maximum(m_hat - z * np.sqrt(var_m), 0.0)
             out[f"ci_upper{tag}"] = np.maximum(m_hat + z * np.sqrt(var_m), 0.0)
-            out[f"pi_lower{tag}"] = np.maximum(m_hat - z * np.sqrt(v_hat + var_m), 0.0)
-            out[f"pi_upper{tag}"] = np.maximum(m_hat + z * np.sqrt(v_hat + var_m), 0.0)
+            out[f"pi_lower{tag}"] = np.maximum(m_hat - q, 0.0)
+            out[f"pi_upper{tag}"] = np.maximum(m_hat + q, 0.0)
             out[f"expected_ci_lower{tag}"] = np.maximum(m0_hat - z * np.sqrt(var_m0), 0.0)
             out[f"expected_ci_upper{tag}"] = m0_hat + z * np.sqrt(var_m0)
         return out

@@ -14,77 +14,83 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-# Event kinds that can change the level or slope of violence; town captures and single
-# attacks are drawn on the plots but are not breakpoints (too many, too local).
-BREAK_KINDS = ("offensive_start", "escalation", "truce_announced", "truce_collapsed",
-               "ceasefire")
+# Event kinds that can change the level or slope of violence, in order of priority: a truce,
+# its collapse or the start of an offensive changes the whole front; an "escalation" is one
+# report of heavier fighting (there are many). Town captures and single attacks are drawn on
+# the plots but are not breakpoints (too many, too local).
+BREAK_KINDS = ("offensive_start", "truce_announced", "truce_collapsed", "ceasefire",
+               "escalation")
 MIN_GAP_DAYS = 14
 MIN_EDGE_DAYS = 14
-MAX_BREAKS = 3
+MAX_BREAKS = 4
 
 
 @dataclass
 class Breakpoint:
     date: pd.Timestamp
     label: str
+    priority: int = 0
 
 
 def candidate_breakpoints(events: pd.DataFrame | None) -> list[Breakpoint]:
-    """Breakpoint candidates: one per date among the events whose kind can shift the trend."""
+    """Breakpoint candidates: one per date among the events whose kind can shift the trend
+    (the highest-priority kind names the date)."""
     if events is None or len(events) == 0:
         return []
-    ev = events[events["kind"].astype(str).isin(BREAK_KINDS)].sort_values(["date", "event_id"])
-    out: dict[pd.Timestamp, str] = {}
-    for d, eid, kind in zip(ev["date"], ev["event_id"], ev["kind"].astype(str)):
+    ev = events[events["kind"].astype(str).isin(BREAK_KINDS)].copy()
+    ev["_prio"] = ev["kind"].astype(str).map(BREAK_KINDS.index)
+    ev = ev.sort_values(["date", "_prio", "event_id"])
+    out: dict[pd.Timestamp, Breakpoint] = {}
+    for d, eid, kind, prio in zip(ev["date"], ev["event_id"], ev["kind"].astype(str),
+                                  ev["_prio"]):
         d = pd.Timestamp(d).normalize()
-        out.setdefault(d, f"{kind}: {eid}")
-    return [Breakpoint(d, lab) for d, lab in out.items()]
+        out.setdefault(d, Breakpoint(d, f"{kind}: {eid}", int(prio)))
+    return list(out.values())
 
 
 def select_breakpoints(cands: list[Breakpoint], day0: pd.Timestamp, n_days: int,
                        starts: np.ndarray, ends: np.ndarray) -> tuple[list[Breakpoint], list[str]]:
     """Keep the candidates the data can identify; say why each other one was dropped.
 
-    A break needs at least ``MIN_EDGE_DAYS`` to the domain edges, ``MIN_GAP_DAYS`` to the
-    previous kept break, and at least two distinct window boundaries (a window start or the day
-    after a window end) on each side within its segment: without boundaries inside a segment
-    its slope is not identified by window totals.
+    Candidates are taken by kind priority (truces, collapses, offensive starts before
+    escalations), then by date. A break needs at least ``MIN_EDGE_DAYS`` to the domain edges,
+    ``MIN_GAP_DAYS`` to every kept break, and at least two distinct window boundaries (a window
+    start or the day after a window end) strictly inside each of the two segments it creates:
+    without boundaries inside a segment its slope is not identified by window totals. At most
+    ``MAX_BREAKS`` are kept.
     """
     bounds = np.unique(np.concatenate([starts, ends + 1]))
     bounds = bounds[(bounds > 0) & (bounds < n_days)]
     kept: list[Breakpoint] = []
     dropped: list[str] = []
-    prev = 0
-    for bp in cands:
-        tau = (bp.date - day0).days
-        if tau < MIN_EDGE_DAYS or tau > n_days - MIN_EDGE_DAYS:
+
+    def tau(bp: Breakpoint) -> int:
+        return (bp.date - day0).days
+
+    for bp in sorted(cands, key=lambda b: (b.priority, b.date)):
+        t = tau(bp)
+        if t < MIN_EDGE_DAYS or t > n_days - MIN_EDGE_DAYS:
             dropped.append(f"{bp.date.date()} ({bp.label}): within {MIN_EDGE_DAYS} days of the "
                            "modelled period's edge")
             continue
-        if tau - prev < MIN_GAP_DAYS and kept:
+        near = [k for k in kept if abs(tau(k) - t) < MIN_GAP_DAYS]
+        if near:
             dropped.append(f"{bp.date.date()} ({bp.label}): within {MIN_GAP_DAYS} days of the "
-                           "previous breakpoint")
-            continue
-        left = np.sum((bounds > prev) & (bounds < tau))
-        right = np.sum((bounds > tau) & (bounds < n_days))
-        if left < 2 or right < 2:
-            dropped.append(f"{bp.date.date()} ({bp.label}): too few reported window boundaries "
-                           "around it to identify a jump and a slope change")
+                           f"breakpoint {near[0].date.date()} (kept first by kind, then date)")
             continue
         if len(kept) >= MAX_BREAKS:
             dropped.append(f"{bp.date.date()} ({bp.label}): at most {MAX_BREAKS} breakpoints "
-                           "(first by date kept)")
+                           "(kept first by kind, then date)")
+            continue
+        left = max([tau(k) for k in kept if tau(k) < t], default=0)
+        right = min([tau(k) for k in kept if tau(k) > t], default=n_days)
+        if (np.sum((bounds > left) & (bounds < t)) < 2
+                or np.sum((bounds > t) & (bounds < right)) < 2):
+            dropped.append(f"{bp.date.date()} ({bp.label}): too few reported window boundaries "
+                           "around it to identify a jump and a slope change")
             continue
         kept.append(bp)
-        prev = tau
-    # the last segment must also hold two boundaries
-    while kept:
-        tau = (kept[-1].date - day0).days
-        if np.sum((bounds > tau) & (bounds < n_days)) >= 2:
-            break
-        bp = kept.pop()
-        dropped.append(f"{bp.date.date()} ({bp.label}): too few window boundaries after it")
-    return kept, dropped
+    return sorted(kept, key=lambda b: b.date), dropped
 
 
 def design(day0: pd.Timestamp, n_days: int, breaks: list[Breakpoint],
