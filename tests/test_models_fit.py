@@ -146,3 +146,17 @@ def test_backtest_on_synthetic_documents():
     assert set(out["predictions"]["source_id"]) <= set(docs)
     assert 0 <= out["coverage_95"] <= 1 and out["median_abs_log_ratio"] < 0.3
     assert out["interval_score"] < out["baseline_carry_forward"]["interval_score"]
+
+
+def test_predictive_half_width_is_the_normal_t_mixture_quantile():
+    from scipy import stats
+
+    from conflictstats.models.results import predictive_half_width
+
+    q = predictive_half_width(np.array([4.0, 0.0, 1.0]), np.array([0.0, 1.0, 1.0]), 0.05)
+    assert q[0] == pytest.approx(2 * stats.norm.ppf(0.975), rel=1e-6)
+    assert q[1] == pytest.approx(stats.t.ppf(0.975, 4), rel=2e-3)
+    # the sum of a unit normal and a unit-scale t4: check by simulation
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(400_000) + rng.standard_t(4, 400_000)
+    assert np.mean(np.abs(x) <= q[2]) == pytest.approx(0.95, abs=0.003)

@@ -105,3 +105,16 @@ def test_explicit_area_selection(area, expected):
                               pcodes=("SY05",)), "area": "Hama"}])
     ob = build_observations(f, "civilians_killed", area=area, campaign=CAMPAIGN)
     assert set(ob.obs["figure_id"]) == expected
+
+
+def test_small_governorate_series_are_excluded_not_pooled_with_campaign_totals():
+    rows = [fig(f"s{i}", 100 + i, "2019-05-01", f"2019-05-{10 + i}", originator="SOHR")
+            for i in range(3)]
+    rows += [fig("lone", 300, "2019-05-01", "2019-05-20", originator="a lone witness"),
+             fig("gov", 7, "2019-05-01", "2019-05-20", scope="governorate", pcodes=("SY05",),
+                 originator="a local council")]
+    ob = build_observations(figures_frame(rows), "civilians_killed", campaign=CAMPAIGN)
+    assert set(ob.obs["group"]) == {"SOHR", POOLED}
+    assert "gov" not in set(ob.obs["figure_id"])
+    reason = ob.excluded.set_index("figure_id").loc["gov", "reason"]
+    assert "governorate-level series" in reason

@@ -404,17 +404,25 @@ class Builder:
             "it. Nothing in the curated tables is estimated or smoothed.",
             "The model (conflictstats.models) treats each originator's figures as counts over windows of "
             "an unknown daily series. The daily number follows a log-linear trend that may bend and jump "
-            "on the dates of key events (offensives, truces and their collapse, captures of towns). A "
-            "figure's expected value is the sum of the daily numbers over its window, times the "
+            "on the dates of key events (an offensive's start, truces and their collapse first, then "
+            "reported escalations; at most four, each needing reported window boundaries on both sides). "
+            "A figure's expected value is the sum of the daily numbers over its window, times the "
             "originator's coverage factor. Running totals reported again and again from one start date "
-            "enter as their increments, so the same deaths are not counted twice; \"at least\" and \"up "
-            "to\" figures enter as bounds and \"about\" figures as bands of the rounding they imply, not as "
-            "exact numbers. Figures whose windows overlap, or that count the same days from different "
-            "sources, are treated as dependent, with day-to-day overdispersion and a per-report error.",
+            "are kept as totals, and the model knows that a later total repeats every day of an earlier "
+            "one: figures whose windows overlap, or that count the same days from different sources, are "
+            "dependent, with day-to-day overdispersion, each originator's own recording noise, a slow "
+            "drift of an originator's reports, and a per-report error with heavy (Student-t) tails so "
+            "that a figure whose window was misread does not distort the rest. \"At least\" and \"up to\" "
+            "figures are read as the round number they are floored or raised to, and \"about\" figures "
+            "as bands of the rounding they imply, not as exact numbers.",
+            "The trend is fitted like a generalised linear model: the mean by generalised least squares "
+            "with the covariance held at the current estimate, the dispersions by restricted maximum "
+            "likelihood, alternately until both settle. Confidence intervals come from the estimate's "
+            "information matrix (delta method); prediction intervals add the day-to-day, recording and "
+            "report noise a single figure carries, given every other figure.",
             "Only flow figures (totals over a window) in the campaign area enter the model; stocks, "
-            "single incidents and figures for other areas are set aside and counted in each section. "
-            "Intervals come from simulating the fitted parameters (seeded, so a rebuild gives the same "
-            "numbers); prediction intervals also include the noise of a single report.",
+            "single incidents, figures for other areas and governorate series too short to calibrate are "
+            "set aside, with the reason, and counted in each section.",
             "The backtest removes one document at a time, so a document's own figures never help predict "
             "themselves, and compares the model with two naive baselines on exactly the same figures.",
         ):
