@@ -12,13 +12,12 @@ import sys
 import time
 import types
 
-import numpy as np
 import pandas as pd
 
 from ._common import campaign_window
 from .composite import N_DISP
 from .baselines import baseline_prediction, scores
-from .observations import build_observations
+from .observations import SHORT_DAYS, build_observations
 
 OUT_KEYS = ("coverage_80", "coverage_95", "median_abs_log_ratio", "interval_score")
 
@@ -76,6 +75,25 @@ def summarise(pred: pd.DataFrame) -> dict:
         out[f"baseline_{kind}"] = {k: sc[k] for k in OUT_KEYS + ("relative_interval_score",
                                                                  "coverage_95_point", "coverage_95_overlap")}
     out["n_held_out"] = int(len(pred))
+    return out
+
+
+def by_window(pred: pd.DataFrame) -> dict:
+    """The scores split into short tallies (windows of at most ``SHORT_DAYS`` days) and longer
+    windows: the two behave differently (a notable day's tally against a running total), and a
+    median over the mixture hides how each is predicted."""
+    if not len(pred):
+        return {}
+    days = (pd.to_datetime(pred["end"]) - pd.to_datetime(pred["start"])).dt.days + 1
+    out = {}
+    for name, sub in ((f"tallies_of_1_to_{SHORT_DAYS}_days", pred[days <= SHORT_DAYS]),
+                      (f"windows_over_{SHORT_DAYS}_days", pred[days > SHORT_DAYS])):
+        s = summarise(sub) if len(sub) else {}
+        keys = ("coverage_80", "coverage_95", "median_abs_log_ratio")
+        out[name] = {"n_held_out": int(len(sub)),
+                     "model": {k: s.get(k) for k in keys},
+                     **{f"baseline_{b}": {k: s.get(f"baseline_{b}", {}).get(k) for k in keys}
+                        for b in ("carry_forward", "interpolate")}}
     return out
 
 
@@ -142,6 +160,7 @@ def backtest(metric: str, dataset: str = "idlib-2019", figures: pd.DataFrame | N
     pred = pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(
         columns=["obs", "mean", "lo80", "hi80", "lo95", "hi95"])
     out = summarise(pred)
+    out["by_window"] = by_window(pred)
     out.update({"dispersion_fixed_in_refits": bool(fix_dispersion), "metric": metric, "area": area, "n_documents": int(targets_all["source_id"].nunique()),
                 "n_refits_not_converged": not_conv, "failed_refits": failed,
                 "full_fit_converged": bool(full_res.converged),

@@ -7,7 +7,11 @@ Generative picture, second moments only:
   (``phi_s``: day-to-day overdispersion that every source sees, because they count the same
   deaths);
 - what coverage group ``g`` records on day t: mean ``c_g D_t``, extra variance
-  ``c_g lambda_t + phi_o c_g^2 lambda_t^2`` (its own day noise: attribution, dating);
+  ``c_g lambda_t + phi_o c_g^2 lambda_t^2`` (its own day noise: attribution, dating; daily-tally
+  groups have their own ``phi_daily``, see :meth:`CompositeLinkModel.phi_own_by_group`);
+- an originator's reports drift together around its average coverage: same-group report
+  errors correlate, covariance ``omega_series mu_i mu_j exp(-|end_i - end_j| / SERIES_DAYS)``
+  (verification lag, a changed method);
 - a figure is the sum over its window plus a per-report error and the rounding its qualifier
   implies (variance ``width^2 / 12``). The report error is Student-t with ``REPORT_DF``
   degrees of freedom and scale ``sqrt(omega) mu``: most reports agree closely, a few are far off
@@ -31,17 +35,18 @@ log-likelihood.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from statsmodels.base.model import GenericLikelihoodModel
 from statsmodels.tools.numdiff import approx_fprime, approx_hess
 
+from .observations import DAILY_SUFFIX
+
 LOG2PI = float(np.log(2 * np.pi))
 DISP_BOUNDS = {"log_phi_shared": (-9.0, 6.0), "log_phi_own": (-9.0, 6.0),
-               "log_omega": (-14.0, 1.0), "log_omega_series": (-14.0, 1.0)}
+               "log_omega": (-14.0, 1.0), "log_omega_series": (-14.0, 1.0),
+               "log_phi_daily": (-9.0, 6.0)}
 N_DISP = len(DISP_BOUNDS)
 # time scale (days) over which an originator's deviation from its average coverage persists
 SERIES_DAYS = 30.0
@@ -55,7 +60,7 @@ class CompositeLinkModel(GenericLikelihoodModel):
     """Gaussian composite-link model for overlapping, nested, qualified window totals.
 
     Parameters: ``[beta (trend), gamma (log coverage of each non-reference group),
-    log_phi_shared, log_phi_own, log_omega]``.
+    log_phi_shared, log_phi_own, log_omega, log_omega_series, log_phi_daily]``.
     """
 
     def __init__(self, obs: pd.DataFrame, X: np.ndarray, trend_names: list[str],
@@ -70,6 +75,7 @@ class CompositeLinkModel(GenericLikelihoodModel):
         self.k_trend = self.X.shape[1]
         self.k_groups = len(groups)
         gidx = {g: i for i, g in enumerate(groups)}
+        self.daily_group = np.array([g.endswith(DAILY_SUFFIX) for g in groups])
         self.g_idx = self.obs_table["group"].map(gidx).to_numpy()
         self.s_idx = (self.obs_table["start"] - self.day0).dt.days.to_numpy()
         self.e_idx = (self.obs_table["end"] - self.day0).dt.days.to_numpy()
@@ -93,17 +99,28 @@ class CompositeLinkModel(GenericLikelihoodModel):
                  + list(DISP_BOUNDS))
         super().__init__(self.y, None, extra_params_names=names, **kwds)
         self.k_params = len(names)
+        self.prior_precision = _prior_precision(self)
 
     # -- moments ----------------------------------------------------------------------------
     def split(self, params: np.ndarray):
         p = np.asarray(params, dtype=float)
         beta = p[: self.k_trend]
         gam = np.concatenate([[0.0], p[self.k_trend: self.k_trend + self.k_groups - 1]])
-        phi_s, phi_o, omega, _ = np.exp(p[-N_DISP:])
+        phi_s, phi_o, omega, _, _ = np.exp(p[-N_DISP:])
         return beta, gam, phi_s, phi_o, omega
 
     def omega_series(self, params: np.ndarray) -> float:
-        return float(np.exp(np.asarray(params, float)[-1]))
+        return float(np.exp(np.asarray(params, float)[-2]))
+
+    def phi_own_by_group(self, params: np.ndarray) -> np.ndarray:
+        """Own day-to-day noise per coverage group: daily-tally groups get their own.
+
+        Why: a one-to-three-day tally is reported because the day was notable, so it scatters
+        far more around the intensity than a running total's days do; one shared value made the
+        totals look noisier and left the tallies' prediction intervals too narrow.
+        """
+        p = np.asarray(params, float)
+        return np.where(self.daily_group, np.exp(p[-1]), np.exp(p[-N_DISP + 1]))
 
     def lam(self, params: np.ndarray) -> np.ndarray:
         beta = np.asarray(params, float)[: self.k_trend]
@@ -140,6 +157,7 @@ class CompositeLinkModel(GenericLikelihoodModel):
         cc = np.outer(c, c)
         mu = np.exp(gam[self.g_idx]) * (c1m[self.e_idx + 1] - c1m[self.s_idx])
         mu_v = c * np.diag(o1)
+        phi_o = self.phi_own_by_group(params)[self.g_idx][:, None]
         S = cc * (o1 + phi_s * o2) + self.same * (c[:, None] * o1 + phi_o * cc * o2)
         S = S + self.omega_series(params) * self._series_kernel * np.outer(mu_v, mu_v)
         S[np.diag_indices_from(S)] += (omega * mu_v * mu_v / self.report_weights + self.rvar
@@ -189,7 +207,10 @@ class CompositeLinkModel(GenericLikelihoodModel):
         parameters, maximum likelihood halves the day-level variances (the trend soaks up the
         noise), and intervals shrink with them. The approximate-REML term
         ``-0.5 log det(J' S^-1 J)`` (``J``: linearised mean design) removes that bias; it is
-        spread evenly over the observations so the terms still sum to the objective.
+        spread evenly over the observations so the terms still sum to the objective. The ridge's
+        precision is part of that information matrix (the Laplace approximation of integrating
+        the mean parameters out under the same prior the fit uses): without it, a dozen weakly
+        identified coverage offsets inflated the people-displaced dispersions tenfold.
         """
         mu, S = self.moments(params)
         try:
@@ -203,7 +224,7 @@ class CompositeLinkModel(GenericLikelihoodModel):
             # np.linalg.solve, not a triangular solve: with a matrix right-hand side the
             # threaded BLAS triangular solve is ~10x slower on a busy 2-core machine
             J = np.linalg.solve(L, self.mean_jacobian(params))
-            sign, logdet = np.linalg.slogdet(J.T @ J)
+            sign, logdet = np.linalg.slogdet(J.T @ J + np.diag(self.prior_precision))
             adj = -0.5 * logdet if sign > 0 else -1e6
             out = out + adj / len(mu)
         return out
@@ -225,7 +246,8 @@ class CompositeLinkModel(GenericLikelihoodModel):
             m = self.g_idx == g
             rate = max(val[m].sum() / max(days[m].sum(), 1.0), 1e-3)
             start[self.k_trend + g - 1] = np.clip(np.log(rate / rate0), -5, 5)
-        start[-N_DISP:] = [np.log(0.1), np.log(0.05), np.log(0.001), np.log(0.001)]
+        start[-N_DISP:] = [np.log(0.1), np.log(0.05), np.log(0.001), np.log(0.001),
+                           np.log(0.05)]
         return start
 
     def bounds(self) -> list[tuple[float, float]]:
@@ -268,8 +290,9 @@ class CompositeLinkModel(GenericLikelihoodModel):
         o1 = np.where(ok, c1[np.where(ok, hi + 1, 0)] - c1[np.where(ok, lo, 0)], 0.0)
         o2 = np.where(ok, c2[np.where(ok, hi + 1, 0)] - c2[np.where(ok, lo, 0)], 0.0)
         same = (g_t[:, None] == self.g_idx[None, :])
+        phi_o = np.where(g_t < 0, 0.0, self.phi_own_by_group(params)[np.maximum(g_t, 0)])
         K = (c_t[:, None] * c_obs[None, :]) * (o1 + phi_s * o2) + same * (
-            c_t[:, None] * o1 + phi_o * (c_t[:, None] * c_obs[None, :]) * o2)
+            c_t[:, None] * o1 + phi_o[:, None] * (c_t[:, None] * c_obs[None, :]) * o2)
         L1 = c1[e_t + 1] - c1[s_t]
         L2 = c2[e_t + 1] - c2[s_t]
         m0 = c_t * L1
@@ -332,6 +355,49 @@ def _mean(model: CompositeLinkModel, params: np.ndarray) -> np.ndarray:
     return np.exp(gam[model.g_idx]) * (c1[model.e_idx + 1] - c1[model.s_idx])
 
 
+def gls_mean(model: CompositeLinkModel, p: np.ndarray, cho, prec: np.ndarray,
+             free_m: np.ndarray, bounds: np.ndarray, tol: float = 1e-6, maxit: int = 20):
+    """Gauss-Newton for the mean parameters with the covariance fixed (its Cholesky ``cho``).
+
+    Minimises the GLS objective ``r' S^-1 r + sum(prec * m^2)`` (``m``: the mean parameters,
+    ``prec``: the ridge precision) with a halving line search; returns ``(params, objective)``.
+    """
+    km = len(prec)
+    y = model.y
+
+    def objective(q):
+        r = y - _mean(model, q)
+        return float(r @ cho_solve(cho, r) + np.sum(prec * q[:km] ** 2))
+
+    f0 = objective(p)
+    for _ in range(maxit):
+        r = y - _mean(model, p)
+        J = model.mean_jacobian(p)[:, free_m]
+        SJ = cho_solve(cho, J)
+        A = J.T @ SJ + np.diag(prec[free_m])
+        g = SJ.T @ r - prec[free_m] * p[:km][free_m]
+        try:
+            step = np.linalg.solve(A, g)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(A, g, rcond=None)[0]
+        t = 1.0
+        for _ in range(30):
+            cand = p.copy()
+            cand[:km][free_m] = p[:km][free_m] + t * step
+            cand = np.clip(cand, bounds[:, 0], bounds[:, 1])
+            f1 = objective(cand)
+            if f1 <= f0 + 1e-12:
+                break
+            t /= 2
+        else:
+            cand, f1 = p, f0
+        moved = float(np.max(np.abs(cand - p)))
+        p, f0 = cand, f1
+        if moved < tol:
+            break
+    return p, f0
+
+
 def fit_quasi(model: CompositeLinkModel, start_params: np.ndarray | None = None,
               maxiter: int = 200, tol: float = 1e-6):
     """Fit by alternating a Gauss-Newton GLS step for the mean with REML for the dispersions.
@@ -364,11 +430,6 @@ def fit_quasi(model: CompositeLinkModel, start_params: np.ndarray | None = None,
     converged = False
     y = model.y
 
-    def gls_objective(q, cho):
-        r = y - _mean(model, q)
-        pm = q[:km]
-        return float(r @ cho_solve(cho, r) + np.sum(prec * pm * pm))
-
     def disp_nll(d, base):
         q = base.copy()
         q[km:][free_d] = d
@@ -390,31 +451,7 @@ def fit_quasi(model: CompositeLinkModel, start_params: np.ndarray | None = None,
             msgs.append(f"covariance not positive definite at iteration {it} ({exc})")
             break
         # Gauss-Newton steps on the mean with the covariance held fixed
-        for _ in range(20):
-            r = y - _mean(model, p)
-            J = model.mean_jacobian(p)[:, free_m]
-            SJ = cho_solve(cho, J)
-            A = J.T @ SJ + np.diag(prec[free_m])
-            g = SJ.T @ r - prec[free_m] * p[:km][free_m]
-            try:
-                step = np.linalg.solve(A, g)
-            except np.linalg.LinAlgError:
-                step = np.linalg.lstsq(A, g, rcond=None)[0]
-            f0 = gls_objective(p, cho)
-            t = 1.0
-            for _ in range(30):
-                cand = p.copy()
-                cand[:km][free_m] = p[:km][free_m] + t * step
-                cand = np.clip(cand, bounds[:, 0], bounds[:, 1])
-                if gls_objective(cand, cho) <= f0 + 1e-12:
-                    break
-                t /= 2
-            else:
-                cand = p
-            moved = float(np.max(np.abs(cand - p)))
-            p = cand
-            if moved < tol:
-                break
+        p, _ = gls_mean(model, p, cho, prec, free_m, bounds, tol)
         # REML for the dispersions, mean (and the covariance's intensity) held
         if free_d.any():
             d0 = p[km:][free_d]

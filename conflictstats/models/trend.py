@@ -18,7 +18,7 @@ import pandas as pd
 # its collapse or the start of an offensive changes the whole front; an "escalation" is one
 # report of heavier fighting (there are many). Town captures and single attacks are drawn on
 # the plots but are not breakpoints (too many, too local).
-BREAK_KINDS = ("offensive_start", "truce_announced", "truce_collapsed", "ceasefire",
+BREAK_KINDS = ("offensive_start", "truce_collapsed", "truce_announced", "ceasefire",
                "escalation")
 MIN_GAP_DAYS = 14
 MIN_EDGE_DAYS = 14
