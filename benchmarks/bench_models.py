@@ -29,6 +29,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-backtest", action="store_true")
     ap.add_argument("--skip-simulation", action="store_true")
+    ap.add_argument("--bootstrap-runs", type=int, default=50,
+                    help="campaigns for the bootstrap-vs-Wald check (0 to skip)")
+    ap.add_argument("--bootstrap", type=int, default=200, help="replicates per campaign")
     ap.add_argument("--skip-real", action="store_true")
     ap.add_argument("--metrics", default=",".join(METRICS))
     ap.add_argument("--repeats", type=int, default=3, help="fit-time repeats per metric")
@@ -44,6 +47,14 @@ def main() -> int:
         sim["seconds"] = round(time.perf_counter() - t0, 1)
         out["simulation"] = _clean(sim)
         print("simulation", json.dumps(out["simulation"], indent=1))
+    if args.bootstrap_runs:
+        t0 = time.perf_counter()
+        b = simulate(runs=args.bootstrap_runs, seed=args.seed, bootstrap=args.bootstrap)
+        out["simulation_bootstrap"] = _clean(
+            {k: b[k] for k in ("runs", "seed", "bootstrap_replicates", "break_coverage_95",
+                               "break_coverage_95_bootstrap", "n_converged")}
+            | {"seconds": round(time.perf_counter() - t0, 1)})
+        print("bootstrap", json.dumps(out["simulation_bootstrap"], indent=1))
 
     figures = events = None
     if not args.skip_real:
@@ -70,6 +81,9 @@ def main() -> int:
                        "breakpoints": [str(b.date.date()) for b in res.breakpoints],
                        "predict_window_2019-04-29_2019-08-29": _clean(
                            {k: v for k, v in pw.items() if k not in ("start", "end")})}
+            sens = res.dispersion_sensitivity("2019-04-29", "2019-08-29")
+            real[m]["dispersion_sensitivity_2019-04-29_2019-08-29"] = _clean(
+                sens.to_dict(orient="records"))
             print(m, json.dumps(real[m], indent=1, default=str))
             if not args.skip_backtest:
                 from conflictstats.models import backtest

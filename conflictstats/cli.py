@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("simulate", help="calibration on synthetic campaigns with known truth")
     sp.add_argument("--runs", type=int, default=20)
     sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--bootstrap", type=int, default=0,
+                    help="also B parametric-bootstrap refits per run, for percentile intervals")
     sp.add_argument("--json", action="store_true")
     sp = sub.add_parser("report", help="build the campaign report (HTML + Markdown)")
     ds(sp)

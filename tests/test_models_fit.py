@@ -146,6 +146,8 @@ def test_backtest_on_synthetic_documents():
     assert set(out["predictions"]["source_id"]) <= set(docs)
     assert 0 <= out["coverage_95"] <= 1 and out["median_abs_log_ratio"] < 0.3
     assert out["interval_score"] < out["baseline_carry_forward"]["interval_score"]
+    parts = out["by_window"]
+    assert sum(p["n_held_out"] for p in parts.values()) == out["n_held_out"]
 
 
 def test_predictive_half_width_is_the_normal_t_mixture_quantile():
@@ -160,3 +162,27 @@ def test_predictive_half_width_is_the_normal_t_mixture_quantile():
     rng = np.random.default_rng(1)
     x = rng.standard_normal(400_000) + rng.standard_t(4, 400_000)
     assert np.mean(np.abs(x) <= q[2]) == pytest.approx(0.95, abs=0.003)
+
+
+def test_bootstrap_agrees_with_wald_and_is_seeded(synthetic):
+    res = synthetic[3]
+    draws = res.bootstrap(60)
+    assert len(draws) == 60 and draws["converged"].mean() > 0.9
+    assert draws.equals(res.bootstrap(60))  # seeded: the same draws again
+    ci, bci = res.conf_int(), res.bootstrap_conf_int(draws)
+    for name in [n for n in res.param_names if n.startswith(("jump_", "slope_change_"))]:
+        assert bci.loc[name, 0] < res.params[name] < bci.loc[name, 1]
+        wald = ci.loc[name, 1] - ci.loc[name, 0]
+        assert 0.4 < (bci.loc[name, 1] - bci.loc[name, 0]) / wald < 2.0, name
+
+
+def test_dispersion_sensitivity_refits_with_the_dispersion_held(synthetic):
+    res = synthetic[3]
+    cs, ce = campaign_window()
+    sens = res.dispersion_sensitivity(cs, ce, factors=(0.25, 4.0))
+    assert sens["factor"].tolist() == [1.0, 0.25, 4.0]
+    assert sens.loc[0, "mean"] == pytest.approx(
+        res.predict_window(cs, ce, report_noise=False)["mean"])
+    phi = sens["log_phi_shared"].to_numpy()
+    assert phi[1] == pytest.approx(phi[0] + np.log(0.25)) and phi[2] == pytest.approx(phi[0] + np.log(4))
+    assert (sens["ci_lower"] <= sens["mean"]).all() and (sens["mean"] <= sens["ci_upper"]).all()

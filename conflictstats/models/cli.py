@@ -57,10 +57,11 @@ def backtest_command(args) -> int:
 
 
 def simulate_command(args) -> int:
-    """``conflictstats simulate [--runs N] [--seed S] [--json]``."""
+    """``conflictstats simulate [--runs N] [--seed S] [--bootstrap B] [--json]``."""
     from .simulate import simulate
 
-    res = simulate(runs=int(getattr(args, "runs", 20) or 20), seed=int(getattr(args, "seed", 0) or 0))
+    res = simulate(runs=int(getattr(args, "runs", 20) or 20), seed=int(getattr(args, "seed", 0) or 0),
+                   bootstrap=int(getattr(args, "bootstrap", 0) or 0))
     if getattr(args, "json", False):
         print(json.dumps(_clean(res), indent=2, sort_keys=True))
     else:

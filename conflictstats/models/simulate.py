@@ -169,7 +169,7 @@ def synthetic_campaign(seed: int, level: float | None = None, day_k: float = 8.0
     return figures, events, truth
 
 
-def run_one(seed: int, holdout_frac: float = 0.2) -> dict:
+def run_one(seed: int, holdout_frac: float = 0.2, bootstrap: int = 0) -> dict:
     """Fit one synthetic campaign with a share of documents held out; score against truth."""
     from . import fit_observations
     from .backtest import figure_level, predict_targets
@@ -192,31 +192,38 @@ def run_one(seed: int, holdout_frac: float = 0.2) -> dict:
     pred = predict_targets(res, targets, figure_level(tr.obs))
     tot = res.predict_window(cs, ce, alpha=0.05, report_noise=False)
     ci = res.conf_int(0.05)
-    brk = {}
+    bci = res.bootstrap_conf_int(res.bootstrap(bootstrap), 0.05) if bootstrap else None
+    brk, brk_boot = {}, {}
     for name, val in truth["params"].items():
         if name.startswith(("jump_", "slope_change_")):
             if name in ci.index:
                 brk[name] = bool(ci.loc[name, 0] <= val <= ci.loc[name, 1])
+                if bci is not None:
+                    brk_boot[name] = bool(bci.loc[name, 0] <= val <= bci.loc[name, 1])
             else:
                 brk[name] = None
     return {"seed": seed, "pred": pred, "converged": res.converged,
             "total_true": truth["total"], "total_mean": tot["mean"],
             "total_covered": bool(tot["pi_lower"] <= truth["total"] <= tot["pi_upper"]),
-            "break_covered": brk, "fit_seconds": res.fit_seconds}
+            "break_covered": brk, "break_covered_bootstrap": brk_boot,
+            "fit_seconds": res.fit_seconds}
 
 
-def simulate(runs: int = 20, seed: int = 0, holdout_frac: float = 0.2) -> dict:
+def simulate(runs: int = 20, seed: int = 0, holdout_frac: float = 0.2,
+             bootstrap: int = 0) -> dict:
     """Calibration on ``runs`` synthetic campaigns (run ``i`` uses seed ``seed * 100003 + i``).
 
     Returns the backtest score keys on held-out documents (coverage_80, coverage_95,
     median_abs_log_ratio, interval_score, both baselines, n_held_out) plus the truth checks:
     total_coverage_95 (the realised campaign total inside the 95% interval), total_rel_bias
     (mean relative error of the estimated total), break_coverage_95 (jump and slope-change
-    intervals covering the true values), n_converged and mean fit time.
+    intervals covering the true values), n_converged and mean fit time. With
+    ``bootstrap=B``, each run also draws B parametric-bootstrap refits and reports
+    break_coverage_95_bootstrap (percentile intervals), to set beside the Wald intervals.
     """
     from .backtest import summarise
 
-    outs = [run_one(seed * 100003 + i, holdout_frac) for i in range(runs)]
+    outs = [run_one(seed * 100003 + i, holdout_frac, bootstrap) for i in range(runs)]
     pred = pd.concat([o["pred"] for o in outs], ignore_index=True)
     out = summarise(pred)
     rel = np.array([(o["total_mean"] - o["total_true"]) / o["total_true"] for o in outs])
@@ -232,6 +239,10 @@ def simulate(runs: int = 20, seed: int = 0, holdout_frac: float = 0.2) -> dict:
         "n_converged": int(sum(o["converged"] for o in outs)),
         "mean_fit_seconds": float(np.mean([o["fit_seconds"] for o in outs])),
     })
+    if bootstrap:
+        bb = [v for o in outs for v in o["break_covered_bootstrap"].values()]
+        out.update({"bootstrap_replicates": int(bootstrap),
+                    "break_coverage_95_bootstrap": float(np.mean(bb)) if bb else float("nan")})
     return out
 
 

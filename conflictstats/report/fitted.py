@@ -38,6 +38,7 @@ class ModelRun:
     seconds: float = 0.0
     selfcheck: str | None = None  # set when the model contradicts its reference's own longest report
     reference_report: str | None = None  # the reference's own longest report, shown beside the totals
+    reference_total: dict | None = None  # what the reference itself would count for the campaign
 
     @property
     def total(self) -> dict | None:
@@ -77,6 +78,9 @@ def fit_metric(ctx: DataContext, metric: str) -> ModelRun:
                 run.trend = res.trend_table(ALPHA)
                 run.coverage = res.coverage_table(ALPHA)
                 run.reference_report, run.selfcheck = self_check(res)
+                cs, ce = ctx.campaign()
+                run.reference_total = res.predict_window(cs, ce, originator=res.reference,
+                                                         alpha=ALPHA)
         seen = {f"{w.category.__name__}: {' '.join(str(w.message).split())}" for w in caught}
         run.warnings += sorted(seen - set(run.warnings))
         if not run.converged:
@@ -138,6 +142,12 @@ def simulation_benchmark() -> dict | None:
     """
     sim = _recorded(BENCHMARK, "simulation")
     return sim if isinstance(sim, dict) and "coverage_95" in sim else None
+
+
+def simulation_bootstrap() -> dict | None:
+    """The recorded bootstrap-versus-Wald check of the simulation, if any."""
+    boot = _recorded(BENCHMARK, "simulation_bootstrap")
+    return boot if isinstance(boot, dict) and "break_coverage_95_bootstrap" in boot else None
 
 
 def _recorded(relpath: str, key: str):
