@@ -7,6 +7,10 @@ source for it.
 
 from __future__ import annotations
 
+import sys
+import types
+from typing import Callable
+
 import pandas as pd
 
 from conflictstats import contract as _contract
@@ -73,3 +77,14 @@ def events_frame(rows: list[dict]) -> pd.DataFrame:
     df["date_end"] = pd.to_datetime(df["date_end"]).astype("datetime64[ns]")
     df["kind"] = pd.Categorical(df["kind"], categories=list(EVENT_KINDS))
     return df
+
+
+def make_callable_module(module_name: str, func: Callable) -> None:
+    """Let module ``module_name`` also be called as ``func`` (``conflictstats.models.backtest``
+    is a module with helpers and the plain function the report and the CLI call)."""
+
+    class _CallableModule(types.ModuleType):
+        def __call__(self, *args, **kwargs):
+            return func(*args, **kwargs)
+
+    sys.modules[module_name].__class__ = _CallableModule

@@ -8,13 +8,11 @@ together with the two naive baselines on exactly the same held-out figures.
 
 from __future__ import annotations
 
-import sys
 import time
-import types
 
 import pandas as pd
 
-from ._common import campaign_window
+from ._common import campaign_window, make_callable_module
 from .composite import N_DISP
 from .baselines import baseline_prediction, scores
 from .observations import SHORT_DAYS, build_observations
@@ -170,12 +168,4 @@ def backtest(metric: str, dataset: str = "idlib-2019", figures: pd.DataFrame | N
     return out
 
 
-class _CallableModule(types.ModuleType):
-    """``conflictstats.models.backtest`` is this module (``.synthetic_campaign`` etc.) and also
-    callable as the plain function ``backtest(...)`` the report and the CLI use."""
-
-    def __call__(self, *args, **kwargs):
-        return backtest(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+make_callable_module(__name__, backtest)

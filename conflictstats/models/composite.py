@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from statsmodels.base.model import GenericLikelihoodModel
-from statsmodels.tools.numdiff import approx_fprime, approx_hess
+from statsmodels.tools.numdiff import approx_hess
 
 from .observations import DAILY_SUFFIX
 
@@ -48,6 +48,7 @@ DISP_BOUNDS = {"log_phi_shared": (-9.0, 6.0), "log_phi_own": (-9.0, 6.0),
                "log_omega": (-14.0, 1.0), "log_omega_series": (-14.0, 1.0),
                "log_phi_daily": (-9.0, 6.0)}
 N_DISP = len(DISP_BOUNDS)
+_DISP = {name: i - N_DISP for i, name in enumerate(DISP_BOUNDS)}  # offset from the end
 # time scale (days) over which an originator's deviation from its average coverage persists
 SERIES_DAYS = 30.0
 # degrees of freedom of the report error; 4 is the usual robust choice (Lange et al. 1989)
@@ -106,11 +107,12 @@ class CompositeLinkModel(GenericLikelihoodModel):
         p = np.asarray(params, dtype=float)
         beta = p[: self.k_trend]
         gam = np.concatenate([[0.0], p[self.k_trend: self.k_trend + self.k_groups - 1]])
-        phi_s, phi_o, omega, _, _ = np.exp(p[-N_DISP:])
+        phi_s, phi_o, omega = (float(np.exp(p[_DISP[k]]))
+                               for k in ("log_phi_shared", "log_phi_own", "log_omega"))
         return beta, gam, phi_s, phi_o, omega
 
     def omega_series(self, params: np.ndarray) -> float:
-        return float(np.exp(np.asarray(params, float)[-2]))
+        return float(np.exp(np.asarray(params, float)[_DISP["log_omega_series"]]))
 
     def phi_own_by_group(self, params: np.ndarray) -> np.ndarray:
         """Own day-to-day noise per coverage group: daily-tally groups get their own.
@@ -120,7 +122,8 @@ class CompositeLinkModel(GenericLikelihoodModel):
         totals look noisier and left the tallies' prediction intervals too narrow.
         """
         p = np.asarray(params, float)
-        return np.where(self.daily_group, np.exp(p[-1]), np.exp(p[-N_DISP + 1]))
+        return np.where(self.daily_group, np.exp(p[_DISP["log_phi_daily"]]),
+                        np.exp(p[_DISP["log_phi_own"]]))
 
     def lam(self, params: np.ndarray) -> np.ndarray:
         beta = np.asarray(params, float)[: self.k_trend]
@@ -169,19 +172,11 @@ class CompositeLinkModel(GenericLikelihoodModel):
 
         Real figures can be mutually inconsistent enough that the likelihood alone runs off to
         a boundary (intensity up, every coverage down). These scales let the data speak where
-        they are informative: slopes and slope changes N(0, 0.5^2) in log units per week (a
-        65% change per week is one s.d.), jumps N(0, 1.5^2), log coverages N(0, 2^2), log
-        dispersions N(log 0.1, 3^2).
+        they are informative: the trend and coverages as in :func:`_prior_precision` (a slope
+        of 0.5 log units per week, a 65% change, is one s.d.), log dispersions N(log 0.1, 3^2).
         """
         p = np.asarray(params, float)
-        pen = 0.0
-        for i, name in enumerate(self.trend_names):
-            if name == "log_level":
-                continue
-            sd = 1.5 if name.startswith("jump_") else 0.5
-            pen += (p[i] / sd) ** 2
-        gam = p[self.k_trend: self.k_trend + self.k_groups - 1]
-        pen += float(np.sum((gam / 2.0) ** 2))
+        pen = float(np.sum(self.prior_precision * p[: len(self.prior_precision)] ** 2))
         disp = p[-N_DISP:] - np.log(0.1)
         pen += float(np.sum((disp / 3.0) ** 2))
         return -0.5 * pen
@@ -228,11 +223,6 @@ class CompositeLinkModel(GenericLikelihoodModel):
             adj = -0.5 * logdet if sign > 0 else -1e6
             out = out + adj / len(mu)
         return out
-
-    def score(self, params: np.ndarray) -> np.ndarray:
-        """Forward-difference gradient (half the cost of the central default; the Newton
-        polish and the covariance use a central-difference Hessian)."""
-        return approx_fprime(np.asarray(params, float), self.loglike, centered=False).ravel()
 
     # -- fitting ----------------------------------------------------------------------------
     def default_start(self) -> np.ndarray:
@@ -340,7 +330,9 @@ def fit_model(model: CompositeLinkModel, start_params: np.ndarray | None = None,
 # -- alternating fit: GLS for the mean, REML for the dispersions --------------------------------
 
 def _prior_precision(model: CompositeLinkModel) -> np.ndarray:
-    """Diagonal of the ridge's precision for ``(beta, gamma)`` (see :meth:`penalty`)."""
+    """Diagonal of the ridge's precision for ``(beta, gamma)``: slopes and slope changes
+    N(0, 0.5^2), jumps N(0, 1.5^2), log coverages N(0, 2^2), the level flat (see
+    :meth:`CompositeLinkModel.penalty`)."""
     prec = np.zeros(model.k_trend + model.k_groups - 1)
     for i, name in enumerate(model.trend_names):
         if name != "log_level":
@@ -425,7 +417,7 @@ def fit_quasi(model: CompositeLinkModel, start_params: np.ndarray | None = None,
     fixed_mask = bounds[:, 1] - bounds[:, 0] < 1e-12
     free_m = ~fixed_mask[:km]
     free_d = ~fixed_mask[km:]
-    prec = _prior_precision(model)
+    prec = model.prior_precision
     msgs: list[str] = []
     converged = False
     y = model.y
@@ -438,7 +430,6 @@ def fit_quasi(model: CompositeLinkModel, start_params: np.ndarray | None = None,
 
     vp = p.copy()  # where the covariance is evaluated (intensity and coverages)
     model.report_weights = np.ones(len(model.y))
-    model.fit_trace = []  # (covariance gap, weight change, damping) per iteration
     damp = 1.0
     last_gap = np.inf
     frozen = False
@@ -464,11 +455,7 @@ def fit_quasi(model: CompositeLinkModel, start_params: np.ndarray | None = None,
         u_old = model.report_weights.copy()
         model.var_params = vp.copy()
         model.var_params[km:] = p[km:]
-        _, gv, _, _, omega = model.split(model.var_params)
-        lam_v = model.lam(model.var_params)
-        c1v = np.concatenate([[0.0], np.cumsum(lam_v)])
-        scale2 = omega * (np.exp(gv[model.g_idx]) * (c1v[model.e_idx + 1]
-                                                     - c1v[model.s_idx])) ** 2
+        scale2 = model.split(model.var_params)[4] * _mean(model, model.var_params) ** 2
         try:
             cho_e = _safe_cho(model.moments(p)[1])
             Sinv_r = cho_solve(cho_e, y - _mean(model, p))
@@ -482,7 +469,6 @@ def fit_quasi(model: CompositeLinkModel, start_params: np.ndarray | None = None,
         # the covariance follows the estimate, damped: undamped, a weakly identified segment
         # can flip between two fixed points of the plug-in map (a 2-cycle seen on real data)
         gap = float(np.max(np.abs(p - vp)))
-        model.fit_trace.append((gap, u_gap, damp))
         if gap < 1e-4 and float(np.max(np.abs(p - p_old))) < 1e-4 and u_gap < 1e-3:
             converged = True
             break

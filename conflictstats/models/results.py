@@ -394,13 +394,11 @@ class CompositeResults:
         """
         import copy
 
-        from .composite import N_DISP, fit_quasi
+        from .composite import N_DISP, _mean, fit_quasi
 
         rng = self._rng("bootstrap") if seed is None else np.random.default_rng(seed)
         model = self.model
         theta = self.params.to_numpy()
-        from .composite import _mean
-
         mu = _mean(model, theta)
         saved_w = model.report_weights
         model.report_weights = np.full(len(mu), 1e12)  # no report error: drawn as a t below
@@ -408,11 +406,8 @@ class CompositeResults:
         model.report_weights = saved_w
         evals, evecs = np.linalg.eigh((S0 + S0.T) / 2)
         root = evecs * np.sqrt(np.clip(evals, 0, None))
-        _, gv, _, _, omega = model.split(model.var_params if model.var_params is not None
-                                         else theta)
-        lam_v = model.lam(model.var_params if model.var_params is not None else theta)
-        c1 = np.concatenate([[0.0], np.cumsum(lam_v)])
-        scale = np.sqrt(omega) * np.exp(gv[model.g_idx]) * (c1[model.e_idx + 1] - c1[model.s_idx])
+        vp = model.var_params if model.var_params is not None else theta
+        scale = np.sqrt(model.split(vp)[4]) * _mean(model, vp)
         names = self.param_names
         disp_names = names[-N_DISP:]
         rows = []

@@ -10,13 +10,10 @@ weekly windows, news copies of a monitor's toll, and hedged, rounded numbers.
 
 from __future__ import annotations
 
-import sys
-import types
-
 import numpy as np
 import pandas as pd
 
-from ._common import campaign_window, events_frame, figures_frame
+from ._common import campaign_window, events_frame, figures_frame, make_callable_module
 
 ORIGINATORS = ("Monitor A", "Monitor B", "Agency C", "Agency D")
 
@@ -246,12 +243,4 @@ def simulate(runs: int = 20, seed: int = 0, holdout_frac: float = 0.2,
     return out
 
 
-class _CallableModule(types.ModuleType):
-    """``conflictstats.models.simulate`` is this module (``.synthetic_campaign`` etc.) and also
-    callable as the plain function ``simulate(...)`` the report and the CLI use."""
-
-    def __call__(self, *args, **kwargs):
-        return simulate(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+make_callable_module(__name__, simulate)

@@ -375,9 +375,8 @@ class Builder:
         rows = []
         for metric in self.ctx.modelled_metrics:
             bw = (recorded.get(metric) or {}).get("by_window") or {}
-            for part, label in (("windows_over_3_days", "windows over 3 days"),
-                                ("tallies_of_1_to_3_days", "tallies of 1–3 days")):
-                sub = bw.get(part)
+            for part, sub in sorted(bw.items(), reverse=True):  # longer windows first
+                label = part.replace("_", " ")
                 if not sub or not sub.get("n_held_out"):
                     continue
                 m, cf = sub.get("model", {}), sub.get("baseline_carry_forward", {})
