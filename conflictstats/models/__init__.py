@@ -1,15 +1,13 @@
-"""Statistics for conflictstats: composite-link models for overlapping reported figures.
+"""Statistics for conflictstats: a latent daily-count model for overlapping reported figures.
 
 ``conflictstats.models`` is the only part of the package that imports statsmodels (and, inside
 plotting methods only, matplotlib). Entry points:
 
-- :func:`fit` - fit one metric (and area) of a dataset; returns :class:`CompositeResults`.
-- ``backtest(metric, ...)`` - leave-one-document-out validation against two naive baselines
-  (``conflictstats.models.backtest`` is a module that can also be called as that function).
-- ``simulate(runs, seed)`` - calibration on synthetic campaigns with known truth (likewise a
-  callable module; ``conflictstats.models.simulate.synthetic_campaign`` is in it).
+- :func:`fit` - fit one metric (and area) of a dataset; returns :class:`LatentResults`.
+- :func:`backtest` - leave-one-document-out or real-time (forecast) validation against two
+  naive baselines (in ``evaluation``).
+- :func:`simulate` - calibration on synthetic campaigns with known truth (in ``synthetic``).
 - :func:`synthetic_campaign` - one synthetic campaign (figures, events, truth).
-- ``cli.backtest_command`` / ``cli.simulate_command`` - the CLI handlers.
 """
 
 from __future__ import annotations
@@ -17,25 +15,23 @@ from __future__ import annotations
 import time
 from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
 from ._blas import single_thread_blas
 from ._common import campaign_window
-from .composite import CompositeLinkModel, fit_model
-from .observations import DAILY_SUFFIX, POOLED, ObservationSet, build_observations
-from .results import CompositeResults
+from .latent import LatentCountModel
+from .observations import DAILY_SUFFIX, ObservationSet, build_observations
+from .results import LatentResults
 from .trend import Breakpoint, candidate_breakpoints, design, select_breakpoints
 
 __all__ = ["fit", "fit_observations", "backtest", "simulate", "synthetic_campaign",
-           "CompositeResults", "CompositeLinkModel", "build_observations", "campaign_window"]
+           "LatentResults", "LatentCountModel", "build_observations", "campaign_window"]
 
 
-def _choose_reference(obs: pd.DataFrame, reference: str | None) -> str:
-    """The reference coverage group: given, else the named campaign-wide group covering the
-    most days (then most figures, then name): the series that best pins down the intensity.
-    Its log coverage is fixed at 0 and every estimate is on its scale.
-    """
+def choose_reference(obs: pd.DataFrame, reference: str | None) -> str:
+    """The reference coverage group: given, else the campaign-wide group covering the most
+    days (then most figures, then name): the series that best pins down the scale. Its log
+    coverage is fixed at 0 and every estimate is on its scale."""
     groups = sorted(obs["group"].unique())
     if reference is not None:
         if reference not in groups:
@@ -47,9 +43,7 @@ def _choose_reference(obs: pd.DataFrame, reference: str | None) -> str:
         days: set[int] = set()
         for a, b in zip(sub["start"], sub["end"]):
             days.update(pd.date_range(a, b).asi8.tolist())
-        # named campaign-wide groups first (not pooled, not governorate-only, not daily
-        # tallies), then most days covered, then most figures
-        secondary = g == POOLED or "[" in g or g.endswith(DAILY_SUFFIX)
+        secondary = "[" in g or g.endswith(DAILY_SUFFIX)
         ranked.append((secondary, -len(days), -len(sub), g))
     ranked.sort()
     return ranked[0][3]
@@ -58,16 +52,14 @@ def _choose_reference(obs: pd.DataFrame, reference: str | None) -> str:
 def fit_observations(obsset: ObservationSet, events: pd.DataFrame | None = None,
                      breakpoints: str | Sequence | None = "events",
                      campaign: tuple[pd.Timestamp, pd.Timestamp] | None = None,
-                     reference: str | None = None, seed: int = 0, n_draws: int = 1000,
-                     start_params: np.ndarray | None = None,
-                     excluded_extra: pd.DataFrame | None = None,
-                     fixed: dict[str, float] | None = None,
-                     domain: tuple | None = None) -> CompositeResults:
-    """Fit the composite-link model to prepared observations (see :func:`fit`).
+                     reference: str | None = None, seed: int = 0,
+                     fixed: dict[str, float] | None = None, domain: tuple | None = None,
+                     aliases: dict[str, str] | None = None, start=None) -> LatentResults:
+    """Fit the latent model to prepared observations (see :func:`fit`).
 
-    ``fixed`` holds parameters (by name) at given values, e.g. the dispersions in
-    leave-one-document-out refits; ``domain`` = (first, last day) widens the modelled period
-    (a refit must be able to predict a held-out window outside its own data).
+    ``fixed`` holds variance components (by name, log scale) at given values, e.g. in refits;
+    ``domain`` = (first, last day) widens the modelled period (a refit must be able to predict
+    a held-out window outside its own data); ``start`` warm-starts from an earlier result.
     """
     t0 = time.perf_counter()
     obs = obsset.obs
@@ -82,7 +74,7 @@ def fit_observations(obsset: ObservationSet, events: pd.DataFrame | None = None,
         day0 = min(day0, pd.Timestamp(domain[0]))
         last = max(last, pd.Timestamp(domain[1]))
     n_days = int((last - day0).days) + 1
-    ref = _choose_reference(obs, reference)
+    ref = choose_reference(obs, reference)
     groups = [ref] + [g for g in sorted(obs["group"].unique()) if g != ref]
     s_idx = (obs["start"] - day0).dt.days.to_numpy()
     e_idx = (obs["end"] - day0).dt.days.to_numpy()
@@ -93,65 +85,88 @@ def fit_observations(obsset: ObservationSet, events: pd.DataFrame | None = None,
     else:
         cands = [Breakpoint(pd.Timestamp(d).normalize(), "given") for d in breakpoints]
     breaks, dropped = select_breakpoints(cands, day0, n_days, s_idx, e_idx)
-    # never more trend parameters than the data can carry
-    n_free = len(obs) - (len(groups) - 1) - 4
-    while breaks and 2 * len(breaks) > max(n_free, 0) // 2:
-        bp = breaks.pop()
-        dropped.append(f"{bp.date.date()} ({bp.label}): too few observations for another "
-                       "breakpoint")
     X, names = design(day0, n_days, breaks, cs + (ce - cs) / 2)
-    model = CompositeLinkModel(obs, X, names, groups, day0)
-    model.fixed = dict(fixed or {})
-    if isinstance(start_params, pd.Series):  # warm start by parameter name
-        base = model.default_start()
-        for i, name in enumerate(model.exog_names):
-            if name in start_params.index and np.isfinite(start_params[name]):
-                base[i] = float(start_params[name])
-        lo_b, hi_b = zip(*model.bounds())
-        lo_b, hi_b = np.array(lo_b), np.array(hi_b)
-        inner = np.clip(base, lo_b + 1e-2, hi_b - 1e-2)
-        start_params = np.where(hi_b - lo_b < 0.02, lo_b, inner)
-    elif start_params is not None and len(start_params) != model.k_params:
-        start_params = None
+    model = LatentCountModel(obs, X, names, groups, day0, DAILY_SUFFIX, fixed=fixed)
+    theta0 = V0 = None
+    if start is not None and start.model.lay == model.lay and start.model.groups == groups:
+        theta0, V0 = start.fit.theta, start.fit.V
     with single_thread_blas():
-        sm_res, cov, free, converged, msgs = fit_model(model, start_params)
-    excluded = obsset.excluded
-    if excluded_extra is not None and len(excluded_extra):
-        excluded = pd.concat([excluded, excluded_extra], ignore_index=True)
-    res = CompositeResults(
-        model=model, sm_results=sm_res, cov=cov, free=free, converged=converged, warnings=msgs,
-        metric=obsset.metric, area=obsset.area, campaign=(cs, ce), breakpoints=breaks,
-        dropped_breakpoints=dropped, excluded=excluded, notes=list(obsset.notes), seed=seed,
-        n_draws=n_draws)
+        lf = model.fit(theta0=theta0, V=_copy(V0), estimate_variances=not _all_fixed(model, fixed))
+    res = LatentResults(fit=lf, metric=obsset.metric, area=obsset.area, campaign=(cs, ce),
+                        breakpoints=breaks, dropped_breakpoints=dropped, excluded=obsset.excluded,
+                        notes=list(obsset.notes), aliases=dict(aliases or {}), seed=seed)
+    if not lf.converged:
+        res.warnings.append(f"the variance components did not settle in {lf.iterations} "
+                            "iterations; the estimates are from the last one")
     res.fit_seconds = time.perf_counter() - t0
     return res
 
 
-def fit(metric: str, dataset: str = "idlib-2019", area: str | None = None,
+def _copy(V):
+    if V is None:
+        return None
+    from dataclasses import replace
+
+    return replace(V, sigma_g2=V.sigma_g2.copy())
+
+
+def _all_fixed(model: LatentCountModel, fixed: dict | None) -> bool:
+    """True when every variance component is held (then only the latent mode is fitted)."""
+    need = {"log_sigma2_ar", "log_sigma2_day", "log_tau2_coverage", "log_sigma2_drift"} | {
+        f"log_sigma2_report[{g}]" for g in model.groups}
+    return bool(fixed) and need <= set(fixed)
+
+
+def refit(res: LatentResults, fixed: dict[str, float]) -> LatentResults:
+    """``res``'s data refitted with some variance components held (``refit_with``)."""
+    obsset = ObservationSet(res.metric, res.area, res.observations, res.excluded, res.notes)
+    m = res.model
+    given = [b.date for b in res.breakpoints]
+    last = m.day0 + pd.Timedelta(days=m.lay.D - 1)
+    out = fit_observations(obsset, breakpoints=given, campaign=res.campaign,
+                           reference=res.reference, seed=res.seed,
+                           fixed={**res.variance_components.to_dict(), **fixed},
+                           domain=(m.day0, last), aliases=res.aliases, start=res)
+    out.breakpoints = res.breakpoints
+    return out
+
+
+def originator_aliases(figures: pd.DataFrame) -> dict[str, str]:
+    """Originator spelling -> group label, from the figures' ``originator_group`` column."""
+    if "originator_group" not in figures:
+        return {}
+    f = figures.dropna(subset=["originator_group"])
+    pairs = dict(zip(f["originator"].astype(str), f["originator_group"].astype(str)))
+    pairs.update({k.lower(): v for k, v in pairs.items()})
+    return pairs
+
+
+def fit(metric: str, dataset: str | None = None, area: str | None = None,
         breakpoints: str | Sequence | None = "events", figures: pd.DataFrame | None = None,
-        events: pd.DataFrame | None = None, **kw) -> CompositeResults:
-    """Fit the composite-link model for one metric of a dataset.
+        events: pd.DataFrame | None = None, **kw) -> LatentResults:
+    """Fit the latent daily-count model for one metric of a dataset.
 
     ``area=None`` is the campaign area as a whole (campaign-area and governorate figures within
-    Aleppo/Hama/Idleb; governorate series get their own coverage offset). ``breakpoints`` is
-    "events" (dates from the events table whose kind can shift the trend), a list of dates, or
-    None (one log-linear trend). Extra keywords: ``reference`` (coverage group fixed at 0),
-    ``seed``, ``n_draws``, ``missing_start`` ("campaign_start" or "drop"), ``campaign``.
+    the campaign's governorates; governorate series get their own coverage offset).
+    ``breakpoints`` is "events" (dates from the events table whose kind can shift the trend),
+    a list of dates, or None (one log-linear trend). Extra keywords: ``reference`` (coverage
+    group fixed at 0), ``seed``, ``missing_start`` ("campaign_start" or "drop"), ``campaign``.
     """
-    if figures is None or events is None:
-        from conflictstats.api import load  # the package loader; imported lazily
+    from conflictstats.api import load  # the package loader; imported lazily
+    from conflictstats.registry import DEFAULT_DATASET
 
-        if figures is None:
-            figures = load("figures", dataset=dataset)
-        if events is None:
-            events = load("events", dataset=dataset)
+    dataset = dataset or DEFAULT_DATASET
+    if figures is None:
+        figures = load("figures", dataset=dataset)
+    if events is None:
+        events = load("events", dataset=dataset)
     campaign = kw.pop("campaign", None) or campaign_window(dataset)
     missing_start = kw.pop("missing_start", "campaign_start")
     obsset = build_observations(figures, metric, area=area, campaign=campaign,
                                 missing_start=missing_start)
     return fit_observations(obsset, events=events, breakpoints=breakpoints, campaign=campaign,
-                            **kw)
+                            aliases=originator_aliases(figures), **kw)
 
 
-from . import backtest, simulate  # noqa: E402  (callable modules: see their end)
-from .simulate import synthetic_campaign  # noqa: E402
+from .evaluation import backtest  # noqa: E402
+from .synthetic import simulate, synthetic_campaign  # noqa: E402

@@ -30,6 +30,8 @@ OUTSIDE_DAYS = 31
 # tallies of notable days; they get their own coverage offset per originator instead of
 # pinning the intensity that the same originator's campaign totals measure.
 SHORT_DAYS = 3
+# Originators with fewer figures share one pooled coverage offset.
+MIN_GROUP_OBS = 3
 DAILY_SUFFIX = " (daily tallies)"
 LEFT = ("almost", "up_to", "fewer_than")
 
@@ -169,7 +171,7 @@ def coverage_group(originator: str, area_scope: str, pcodes) -> str:
 def build_observations(figures: pd.DataFrame, metric: str, area: str | None = None,
                        campaign: tuple[pd.Timestamp, pd.Timestamp] | None = None,
                        missing_start: str = "campaign_start",
-                       increments: bool = False, min_group_obs: int = 3) -> ObservationSet:
+                       increments: bool = False, min_group_obs: int = MIN_GROUP_OBS) -> ObservationSet:
     """Turn the figures of one metric into likelihood terms (see module docstring).
 
     ``area=None`` means the campaign area as a whole: figures whose ``area_scope`` is

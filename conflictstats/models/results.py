@@ -1,68 +1,34 @@
-"""Results of a composite-link fit, in statsmodels style.
+"""Results of a latent daily-count fit, in statsmodels style.
 
-Intervals: parameter CIs are Wald intervals from the observed information of the Gaussian
-composite-link likelihood, whose covariance carries the daily overdispersion and the
-dependence between reports of the same days (what makes Poisson Wald intervals under-cover).
-Intervals for derived quantities come from drawing the parameters from their asymptotic normal
-law; prediction intervals add the conditional day, recording and report noise. Every draw comes from a seeded
-``numpy.random.Generator`` keyed on the query, so results are reproducible and independent of
-call order.
+Everything is read off the Laplace approximation of the latent vector (mode and covariance):
+a window's log total is a smooth function of it, so its interval is a delta-method interval on
+the log scale, and every interval is positive and multiplicative. ``mean`` columns are
+``exp`` of the log-scale estimate: the predictive median of the count, which is the point
+that a median |log ratio| scores. Confidence intervals (``mean_ci``) are for the count on the
+group's scale given the fit; prediction intervals (``obs_ci``) are for a new report of that
+group: they add the group's Student-t report error (and, for a figure hedged by its
+qualifier, the band's rounding variance). ``originator=None`` is the reference scale.
 """
 
 from __future__ import annotations
 
 import math
-import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._blas import single_thread_blas
-from .composite import REPORT_DF, CompositeLinkModel
+from .latent import KINDS, REPORT_DF, LatentFit, group_kind, window_mask, window_terms
+from .prediction import PredictionResults, predictive_half_width
 from .trend import Breakpoint
 
 
-_U_NODES: dict[float, np.ndarray] = {}
-
-
-def predictive_half_width(var_gauss: np.ndarray, scale2: np.ndarray, alpha: float,
-                          df: float = REPORT_DF) -> np.ndarray:
-    """Half-width ``q`` with ``P(|N(0, var_gauss) + sqrt(scale2) T_df| <= q) = 1 - alpha``.
-
-    The prediction error of a reported figure is the Gaussian day/recording/estimation part
-    plus the Student-t report error. A t is a normal scale mixture (``T = Z / sqrt(u)``,
-    ``u ~ Gamma(df/2, rate df/2)``), so the sum is a normal mixture over ``u``; its two-sided
-    quantile is found by bisection over 400 equal-probability nodes of ``u``.
-    """
-    var_gauss = np.asarray(var_gauss, float)
-    scale2 = np.asarray(scale2, float)
-    if df not in _U_NODES:
-        _U_NODES[df] = stats.gamma.ppf((np.arange(400) + 0.5) / 400, a=df / 2, scale=2 / df)
-    u = _U_NODES[df]
-    s = np.sqrt(var_gauss[:, None] + scale2[:, None] / u[None, :])
-    lo = np.zeros(len(var_gauss))
-    hi = stats.norm.ppf(1 - alpha / 2 / 400) * s.max(axis=1) + 1e-9
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        inside = np.mean(2 * stats.norm.cdf(mid[:, None] / s) - 1, axis=1)
-        below = inside < 1 - alpha
-        lo = np.where(below, mid, lo)
-        hi = np.where(below, hi, mid)
-    return (lo + hi) / 2
-
-
 @dataclass
-class CompositeResults:
-    """Fitted composite-link model. Build it with :func:`conflictstats.models.fit`."""
+class LatentResults:
+    """Fitted model of one metric. Build it with :func:`conflictstats.models.fit`."""
 
-    model: CompositeLinkModel
-    sm_results: object
-    cov: np.ndarray
-    free: np.ndarray
-    converged: bool
-    warnings: list[str]
+    fit: LatentFit
     metric: str
     area: str | None
     campaign: tuple[pd.Timestamp, pd.Timestamp]
@@ -70,237 +36,217 @@ class CompositeResults:
     dropped_breakpoints: list[str]
     excluded: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)
     seed: int = 0
-    n_draws: int = 2000
     fit_seconds: float = float("nan")
 
     # -- statsmodels-like attributes ----------------------------------------------------------
     @property
-    def param_names(self) -> list[str]:
-        return list(self.model.exog_names)
+    def model(self):
+        return self.fit.model
 
     @property
-    def params(self) -> pd.Series:
-        return pd.Series(np.asarray(self.sm_results.params, float), index=self.param_names)
-
-    @property
-    def bse(self) -> pd.Series:
-        return pd.Series(np.sqrt(np.clip(np.diag(self.cov), 0, None)), index=self.param_names)
-
-    def cov_params(self) -> pd.DataFrame:
-        return pd.DataFrame(self.cov, index=self.param_names, columns=self.param_names)
-
-    @property
-    def llf(self) -> float:
-        return float(self.model.loglike(self.params.to_numpy()))
-
-    @property
-    def nobs(self) -> int:
-        return int(len(self.model.obs_table))
-
-    @property
-    def observations(self) -> pd.DataFrame:
-        return self.model.obs_table
+    def converged(self) -> bool:
+        return bool(self.fit.converged)
 
     @property
     def reference(self) -> str:
         return self.model.groups[0]
 
     @property
+    def nobs(self) -> int:
+        return int(self.model.nobs)
+
+    @property
+    def observations(self) -> pd.DataFrame:
+        return self.model.obs
+
+    def _param_index(self) -> tuple[list[str], np.ndarray]:
+        m, L = self.model, self.model.lay
+        names = list(m.trend_names) + [f"log_coverage[{g}]" for g in m.groups[1:]] + \
+            [f"log_coverage_mean[{k}]" for k in KINDS]
+        idx = np.r_[np.arange(L.p), np.arange(L.gamma.start, L.mu.stop)]
+        return names, idx
+
+    @property
+    def param_names(self) -> list[str]:
+        return self._param_index()[0]
+
+    @property
+    def params(self) -> pd.Series:
+        names, idx = self._param_index()
+        return pd.Series(self.fit.theta[idx], index=names)
+
+    @property
+    def variance_components(self) -> pd.Series:
+        """Log variances: AR deviation, day effect, coverage spread, drift, report per group."""
+        return pd.Series(self.fit.V.as_dict(self.model.groups))
+
+    def cov_params(self) -> pd.DataFrame:
+        names, idx = self._param_index()
+        return pd.DataFrame(self.fit.Sigma[np.ix_(idx, idx)], index=names, columns=names)
+
+    @property
+    def bse(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self.cov_params().to_numpy())), index=self.param_names)
+
+    @property
     def df_resid(self) -> int:
-        """Observations minus free parameters: the degrees of freedom of the t quantile."""
-        return max(self.nobs - int(np.sum(self.free)), 1)
+        return max(self.nobs - self.model.lay.p - len(self.model.groups) + 1, 1)
 
     def _t_quantile(self, alpha: float) -> float:
-        """Parameter intervals use a t quantile: the covariance is estimated (dispersions),
-        as for a GLS fit in statsmodels; with a normal quantile the intervals of the break
-        parameters covered 91.8% instead of 95% in the 200-run simulation."""
+        """A t quantile (the variance components are estimated), as for GLS in statsmodels."""
         return float(stats.t.ppf(1 - alpha / 2, self.df_resid))
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Wald intervals with a t quantile (``df_resid``), columns 0 and 1 like statsmodels."""
+        """Parameter intervals, columns 0 and 1 like statsmodels."""
+        _check_alpha(alpha)
         z = self._t_quantile(alpha)
         p, se = self.params, self.bse
         return pd.DataFrame({0: p - z * se, 1: p + z * se})
 
-    # -- simulation machinery -----------------------------------------------------------------
-    def _rng(self, *key) -> np.random.Generator:
-        h = zlib.crc32(repr(key).encode())
-        return np.random.default_rng([self.seed, h])
+    # -- groups and windows -------------------------------------------------------------------
+    def group_of(self, originator: str | None, days: int = 99) -> tuple[int | None, int]:
+        """(group index or None for an unseen originator, its kind). ``originator`` may be a
+        coverage-group label ("SNHR"), an originator spelling the registry maps to one, or
+        None (the reference). A window of at most ``SHORT_DAYS`` days uses the group's daily
+        tallies where the fit has them."""
+        from .observations import DAILY_SUFFIX, SHORT_DAYS, canonical_originator
 
-    def _param_draws(self) -> np.ndarray:
-        if not hasattr(self, "_draws_cache"):
-            rng = self._rng("params")
-            p = self.params.to_numpy()
-            z = rng.standard_normal((self.n_draws, len(p)))
-            evals, evecs = np.linalg.eigh((self.cov + self.cov.T) / 2)
-            root = evecs * np.sqrt(np.clip(evals, 0, None))
-            self._draws_cache = p + z @ root.T
-        return self._draws_cache
-
-    def _day_index(self, date) -> int:
-        return int((pd.Timestamp(date).normalize() - self.model.day0).days)
-
-    def _X(self, days: np.ndarray) -> np.ndarray:
-        """Trend design for any day indices (extrapolates beyond the fitted period)."""
-        from .trend import design
-
-        n = int(max(days.max() + 1, 1))
-        lo = int(min(days.min(), 0))
-        X, _ = design(self.model.day0 + pd.Timedelta(days=lo), n - lo, self.breakpoints,
-                      self._centre())
-        return X[days - lo]
-
-    def _centre(self) -> pd.Timestamp:
-        cs, ce = self.campaign
-        return cs + (ce - cs) / 2
-
-    def _lam(self, days: np.ndarray, params: np.ndarray) -> np.ndarray:
-        """Daily intensity on the reference scale, shape (n_params_sets, n_days)."""
-        X = self._X(days)
-        k = self.model.k_trend
-        eta = np.atleast_2d(params)[:, :k] @ X.T
-        return np.exp(np.clip(eta, -30, 30))
-
-    def _group_index(self, originator: str | None) -> int:
-        if originator is None:
-            return 0
         groups = self.model.groups
-        if originator in groups:
-            return groups.index(originator)
-        low = [g.lower() for g in groups]
-        if originator.lower() in low:
-            return low.index(originator.lower())
-        raise KeyError(f"originator {originator!r} not in the fitted coverage groups: {groups}")
+        if originator is None:
+            return 0, group_kind(groups[0], DAILY_SUFFIX)
+        name = str(originator).strip()
+        lower = {g.lower(): i for i, g in enumerate(groups)}
+        # a group label as fitted, else the registry's group of an originator spelling, named
+        # the way the observations name groups
+        labels = [name]
+        if name.lower() not in lower:
+            mapped = self.aliases.get(name, self.aliases.get(name.lower()))
+            labels = [canonical_originator(mapped)] if mapped else []
+            labels.append(canonical_originator(name))
+        for label in labels:
+            short = days <= SHORT_DAYS and not label.endswith(DAILY_SUFFIX)
+            for cand in ([label + DAILY_SUFFIX] if short else []) + [label]:
+                if cand.lower() in lower:
+                    i = lower[cand.lower()]
+                    return i, group_kind(groups[i], DAILY_SUFFIX)
+        return None, 1 if (days <= SHORT_DAYS or name.endswith(DAILY_SUFFIX)) else 0
 
-    def _log_cov(self, params: np.ndarray, g: int) -> np.ndarray:
-        p = np.atleast_2d(params)
-        if g == 0:
-            return np.zeros(len(p))
-        return p[:, self.model.k_trend + g - 1]
+    def _day(self, date) -> int:
+        if date is None:
+            raise ValueError("a window needs a start and an end date (got None)")
+        try:
+            ts = pd.Timestamp(date)
+        except pd.errors.OutOfBoundsDatetime:
+            raise ValueError(f"{date!r} is outside the modelled period") from None
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ValueError(f"not a date: {date!r}") from exc
+        if ts is pd.NaT:
+            raise ValueError("a window needs a start and an end date (got NaT)")
+        try:
+            return int((ts.normalize() - self.model.day0).days)
+        except (OverflowError, pd.errors.OutOfBoundsDatetime, pd.errors.OutOfBoundsTimedelta):
+            raise ValueError(f"{date!r} is outside the modelled period") from None
 
-    # -- predictions ------------------------------------------------------------------------
     def predict_many(self, windows: list[tuple], alphas: tuple[float, ...] = (0.05,),
-                     report_noise: bool = True, key: str = "many",
+                     report_noise: bool = True,
                      rounding_var: np.ndarray | None = None) -> pd.DataFrame:
-        """Predictions for many ``(start, end, originator)`` windows at once.
-
-        For each window: ``mean`` (conditional mean given every observation, at the estimate),
-        ``expected`` (the intensity-only mean, ignoring what was reported about those days),
-        and for each alpha the CI (delta-method uncertainty of the conditional mean from the
-        parameter covariance) and the PI (that plus the conditional day, recording and report
-        variance, the report error Student-t; floored at 0). ``originator=None`` is the
-        realised count on the reference scale. ``rounding_var`` (one per window) adds the
-        variance of the rounding a figure's qualifier implies, for a PI of the figure's
-        midpoint rather than of the count.
-        """
-        tg = [(self._day_index(s), self._day_index(e),
-               None if o is None else self._group_index(o)) for s, e, o in windows]
-        for s, e, _ in tg:
-            if e < s:
-                raise ValueError("end before start")
-            if s < 0 or e >= self.model.X.shape[0]:
-                raise ValueError(
-                    f"window {s}..{e} (days from {self.model.day0.date()}) is outside the "
-                    f"modelled period of {self.model.X.shape[0]} days")
-        with single_thread_blas():
-            return self._predict_many(windows, tg, alphas, report_noise, rounding_var)
-
-    def _predict_many(self, windows, tg, alphas, report_noise, rounding_var) -> pd.DataFrame:
-        theta = self.params.to_numpy()
-        m_hat, v_hat, m0_hat, r2 = self.model.predictive(theta, tg, report_noise)
-        if rounding_var is not None:
-            v_hat = v_hat + np.asarray(rounding_var, float)
-        # delta method: gradients of the conditional and unconditional means by central
-        # differences over the free parameters (deterministic, and 50x cheaper than draws)
-        G = np.zeros((len(theta), len(tg)))
-        G0 = np.zeros_like(G)
-        for j in np.where(self.free)[0]:
-            h = 1e-4 * max(1.0, abs(theta[j]))
-            tp, tm = theta.copy(), theta.copy()
-            tp[j] += h
-            tm[j] -= h
-            mp, _, m0p, _ = self.model.predictive(tp, tg, report_noise)
-            mm, _, m0m, _ = self.model.predictive(tm, tg, report_noise)
-            G[j] = (mp - mm) / (2 * h)
-            G0[j] = (m0p - m0m) / (2 * h)
-        # clipped at 0: a pseudo-inverse covariance (reported as a warning) can be indefinite
-        var_m = np.maximum(np.einsum("it,ij,jt->t", G, self.cov, G), 0.0)
-        var_m0 = np.maximum(np.einsum("it,ij,jt->t", G0, self.cov, G0), 0.0)
-        nu = REPORT_DF
-        out = pd.DataFrame({"start": [w[0] for w in windows], "end": [w[1] for w in windows],
-                            "originator": [self.model.groups[g] if g is not None else None
-                                           for _, _, g in tg],
-                            "mean": np.maximum(m_hat, 0.0), "sd_mean": np.sqrt(var_m),
-                            "sd_pred": np.sqrt(v_hat + var_m + r2 * nu / (nu - 2)),
-                            "expected": m0_hat})
+        """Predictions for many ``(start, end, originator)`` windows: ``mean``, and for each
+        alpha ``ci_lower/upper`` (the count on the group's scale) and ``pi_lower/upper`` (a new
+        report of that group; without ``report_noise`` the same as the CI). The first alpha's
+        columns are unsuffixed, the others suffixed ``_80`` etc."""
         for a in alphas:
-            z = stats.norm.ppf(1 - a / 2)
-            q = predictive_half_width(v_hat + var_m, r2, a)
-            tag = "" if a == alphas[0] else f"_{int(round(100 * (1 - a)))}"
-            out[f"ci_lower{tag}"] = np.maximum(m_hat - z * np.sqrt(var_m), 0.0)
-            out[f"ci_upper{tag}"] = np.maximum(m_hat + z * np.sqrt(var_m), 0.0)
-            out[f"pi_lower{tag}"] = np.maximum(m_hat - q, 0.0)
-            out[f"pi_upper{tag}"] = np.maximum(m_hat + q, 0.0)
-            out[f"expected_ci_lower{tag}"] = np.maximum(m0_hat - z * np.sqrt(var_m0), 0.0)
-            out[f"expected_ci_upper{tag}"] = m0_hat + z * np.sqrt(var_m0)
+            _check_alpha(a)
+        m, L = self.model, self.model.lay
+        D = L.D
+        s = np.array([self._day(w[0]) for w in windows], int)
+        e = np.array([self._day(w[1]) for w in windows], int)
+        if np.any(e < s):
+            raise ValueError("a window ends before it starts")
+        if np.any(s < 0) or np.any(e >= D):
+            first = m.day0.date()
+            last = (m.day0 + pd.Timedelta(days=D - 1)).date()
+            raise ValueError(f"a window lies outside the modelled period {first} to {last}")
+        gk = [self.group_of(w[2], int(b - a + 1)) for w, a, b in zip(windows, s, e)]
+        gidx = np.array([-1 if g is None else g for g, _ in gk])
+        lw, P = window_terms(m.x(self.fit.theta), window_mask(s, e, D))
+        R = m.rest_jacobian(np.where(gidx < 0, 0, gidx), e)
+        J = m.jacobian_rows(P, R)
+        unseen = gidx < 0
+        kinds = np.array([k for _, k in gk])
+        J[unseen, L.mu.start + kinds[unseen]] = 1.0  # an unseen originator: its kind's mean
+        eta = lw + J[:, L.gamma.start:] @ self.fit.theta[L.gamma.start:]
+        var = np.einsum("ij,jk,ik->i", J, self.fit.Sigma, J)
+        var = var + np.where(unseen, self.fit.V.tau2, 0.0)
+        noise = np.zeros(len(windows))
+        if report_noise:
+            sg = self.fit.V.sigma_g2
+            noise = np.where(unseen, np.median(sg), sg[np.where(gidx < 0, 0, gidx)])
+        if rounding_var is not None:
+            var = var + np.asarray(rounding_var, float)
+        out = pd.DataFrame({
+            "start": [pd.Timestamp(w[0]) for w in windows], "end": [pd.Timestamp(w[1]) for w in windows],
+            "originator": [self.reference if w[2] is None else str(w[2]) for w in windows],
+            "group": [None if g < 0 else m.groups[g] for g in gidx],
+            "mean": np.exp(eta), "log_mean": eta, "log_se": np.sqrt(var)})
+        for k, a in enumerate(alphas):
+            sfx = "" if k == 0 else f"_{int(round(100 * (1 - a)))}"
+            zc = stats.norm.ppf(1 - a / 2) * np.sqrt(var)
+            out["ci_lower" + sfx] = np.exp(eta - zc)
+            out["ci_upper" + sfx] = np.exp(eta + zc)
+            hw = predictive_half_width(var, noise, a, REPORT_DF) if report_noise else zc
+            out["pi_lower" + sfx] = np.exp(eta - hw)
+            out["pi_upper" + sfx] = np.exp(eta + hw)
+        out["identified"] = out["pi_upper"] / out["pi_lower"] <= IDENTIFIED_RATIO
         return out
 
-    def predict_window(self, start, end, originator: str | None = None, alpha: float = 0.05,
-                       report_noise: bool = True) -> dict:
-        """Mean, confidence and prediction interval of the total over ``[start, end]``.
+    def get_prediction(self, windows, originator: str | None = None) -> PredictionResults:
+        """Predictions for windows (a DataFrame with ``start``, ``end`` and optionally
+        ``originator``, or a list of ``(start, end)`` / ``(start, end, originator)``)."""
+        return PredictionResults(self, _windows(windows, originator))
 
-        ``originator=None``: the realised count on the reference originator's scale (what its
-        count would be with no recording or report error). With an originator: what that
-        originator would report for the window, given everything reported (its own earlier and
-        later running totals pin most of it down). ``mean`` and the CI/PI condition on all
-        figures; ``expected`` (with ``expected_ci_*``) is the trend's mean alone.
-        """
-        row = self.predict_many([(start, end, originator)], (alpha,), report_noise,
-                                key="window").iloc[0]
-        keys = ("mean", "ci_lower", "ci_upper", "pi_lower", "pi_upper", "expected",
-                "expected_ci_lower", "expected_ci_upper")
-        out = {k: float(row[k]) for k in keys}
-        out.update({"start": pd.Timestamp(start), "end": pd.Timestamp(end),
-                    "originator": row["originator"] or self.reference, "alpha": alpha})
-        return out
+    def predict_window(self, start, end, originator: str | None = None,
+                       alpha: float = 0.05, report_noise: bool = True) -> dict:
+        """One window: ``mean``, ``ci_lower``, ``ci_upper``, ``pi_lower``, ``pi_upper`` (and
+        ``identified``: False where the reports cannot pin the window down)."""
+        p = self.predict_many([(start, end, originator)], (alpha,), report_noise).iloc[0]
+        out = {k: (bool(p[k]) if k == "identified" else float(p[k])) for k in
+               ("mean", "ci_lower", "ci_upper", "pi_lower", "pi_upper", "identified")}
+        return {**out, "alpha": float(alpha)}
 
     def daily_frame(self, alpha: float = 0.05, start=None, end=None) -> pd.DataFrame:
-        """Daily counts on the reference scale with CI and PI, plus cumulative columns.
-
-        ``estimate`` is the realised daily count's conditional mean given all figures,
-        ``intensity`` the trend alone; cumulative columns count from ``start`` (default: the
-        campaign start).
-        """
+        """Daily counts on the reference scale with intervals, and cumulative columns from
+        ``start`` (default: the campaign start)."""
         cs, ce = self.campaign
         s0 = pd.Timestamp(start if start is not None else cs)
         e0 = pd.Timestamp(end if end is not None else ce)
+        if e0 < s0:
+            raise ValueError(f"start {s0.date()} is after end {e0.date()}")
         dates = pd.date_range(s0, e0, freq="D")
-        wins = [(d, d, None) for d in dates] + [(s0, d, None) for d in dates]
-        p = self.predict_many(wins, (alpha,), report_noise=False, key="daily")
+        p = self.predict_many([(d, d, None) for d in dates] + [(s0, d, None) for d in dates],
+                              (alpha,))
         n = len(dates)
         d, c = p.iloc[:n].reset_index(drop=True), p.iloc[n:].reset_index(drop=True)
-        lam = self._lam(np.array([self._day_index(x) for x in dates]),
-                        self.params.to_numpy())[0]
+        L = self.model.lay
+        days = np.array([self._day(x) for x in dates])
+        trend = np.exp(self.model.X[days] @ self.fit.theta[L.beta])
         return pd.DataFrame({
             "date": dates, "estimate": d["mean"], "ci_lower": d["ci_lower"],
             "ci_upper": d["ci_upper"], "pi_lower": d["pi_lower"], "pi_upper": d["pi_upper"],
-            "intensity": lam, "cum_estimate": c["mean"], "cum_ci_lower": c["ci_lower"],
+            "intensity": trend, "cum_estimate": c["mean"], "cum_ci_lower": c["ci_lower"],
             "cum_ci_upper": c["ci_upper"], "cum_pi_lower": c["pi_lower"],
             "cum_pi_upper": c["pi_upper"]})
 
     def weekly_frame(self, alpha: float = 0.05) -> pd.DataFrame:
         """Weekly totals (reference scale) over the campaign, with CI and PI."""
         cs, ce = self.campaign
-        rows: list[tuple] = []
-        d = cs
-        while d <= ce:
-            w_end = min(d + pd.Timedelta(days=6), ce)
-            rows.append((d, w_end, None))
-            d = w_end + pd.Timedelta(days=1)
-        p = self.predict_many(rows, (alpha,), report_noise=False, key="weekly")
+        starts = pd.date_range(cs, ce, freq="7D")
+        wins = [(a, min(a + pd.Timedelta(days=6), ce), None) for a in starts]
+        p = self.predict_many(wins, (alpha,))
         return p.rename(columns={"start": "week_start", "end": "week_end"}).drop(
-            columns=["originator"])
+            columns=["originator", "group"])
 
     # -- tables -----------------------------------------------------------------------------
     def _lincomb(self, weights: dict[str, float], alpha: float) -> tuple[float, float, float]:
@@ -309,25 +255,21 @@ class CompositeResults:
         for k, v in weights.items():
             a[names.index(k)] = v
         est = float(a @ self.params.to_numpy())
-        se = float(np.sqrt(max(a @ self.cov @ a, 0.0)))
+        se = float(np.sqrt(max(a @ self.cov_params().to_numpy() @ a, 0.0)))
         z = self._t_quantile(alpha)
         return est, est - z * se, est + z * se
 
     def trend_table(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Per breakpoint: weekly growth before and after, the jump at the break, with CIs.
-
-        Growth and jumps are shown as percentages (``100 * (exp(x) - 1)``); the slope change is
-        in log units per week.
-        """
+        """Per breakpoint: weekly growth before and after, the jump at the break, with CIs
+        (percentages ``100 * (exp(x) - 1)``; the slope change in log units per week)."""
         pct = lambda x: 100.0 * (math.exp(x) - 1.0)  # noqa: E731
-        rows = []
         slope = {"trend_per_week": 1.0}
         if not self.breakpoints:
             est, lo, hi = self._lincomb(slope, alpha)
-            rows.append({"breakpoint": pd.NaT, "event": "none (single log-linear trend)",
-                         "growth_before_pct": pct(est), "growth_before_ci_lower": pct(lo),
-                         "growth_before_ci_upper": pct(hi)})
-            return pd.DataFrame(rows)
+            return pd.DataFrame([{"breakpoint": pd.NaT, "event": "none (single log-linear trend)",
+                                  "growth_before_pct": pct(est), "growth_before_ci_lower": pct(lo),
+                                  "growth_before_ci_upper": pct(hi)}])
+        rows = []
         for bp in self.breakpoints:
             tag = bp.date.strftime("%Y-%m-%d")
             before = self._lincomb(slope, alpha)
@@ -341,97 +283,14 @@ class CompositeResults:
                 "growth_before_ci_upper": pct(before[2]),
                 "growth_after_pct": pct(after[0]), "growth_after_ci_lower": pct(after[1]),
                 "growth_after_ci_upper": pct(after[2]),
-                "jump_pct": pct(jump[0]), "jump_ci_lower": pct(jump[1]),
-                "jump_ci_upper": pct(jump[2]),
+                "jump_pct": pct(jump[0]), "jump_ci_lower": pct(jump[1]), "jump_ci_upper": pct(jump[2]),
                 "slope_change": sc[0], "slope_change_ci_lower": sc[1],
                 "slope_change_ci_upper": sc[2]})
         return pd.DataFrame(rows)
 
-    def refit_with(self, **fixed: float) -> "CompositeResults":
-        """The same model refitted with some parameters held (by name), from this estimate."""
-        import copy
-        import dataclasses
-
-        from .composite import fit_model
-
-        m = copy.copy(self.model)
-        m.fixed = {**getattr(self.model, "fixed", {}), **fixed}
-        start = self.params.copy()
-        for k, v in fixed.items():
-            start[k] = v
-        sm, cov, free, conv, msgs = fit_model(m, start.to_numpy())
-        return dataclasses.replace(self, model=m, sm_results=sm, cov=cov, free=free,
-                                   converged=conv, warnings=msgs)
-
-    def dispersion_sensitivity(self, start, end, factors: tuple[float, ...] = (0.25, 4.0),
-                               param: str = "log_phi_shared", alpha: float = 0.05) -> pd.DataFrame:
-        """How the total over ``[start, end]`` and its intervals move when a dispersion is held
-        at ``factor`` times its estimate (the design note's sensitivity check: the day-to-day
-        overdispersion is weakly identified by window totals). One row per factor, the
-        estimate itself as factor 1."""
-        rows = []
-        for f in (1.0,) + tuple(factors):
-            res = self if f == 1.0 else self.refit_with(
-                **{param: float(self.params[param] + np.log(f))})
-            p = res.predict_window(start, end, alpha=alpha, report_noise=False)
-            rows.append({"factor": f, param: float(res.params[param]), "mean": p["mean"],
-                         "ci_lower": p["ci_lower"], "ci_upper": p["ci_upper"],
-                         "pi_lower": p["pi_lower"], "pi_upper": p["pi_upper"],
-                         "converged": res.converged})
-        return pd.DataFrame(rows)
-
-    def bootstrap(self, n: int = 200, seed: int | None = None,
-                  refit_dispersions: bool = False) -> pd.DataFrame:
-        """Parametric bootstrap: ``n`` refits to figures simulated from the fitted model.
-
-        Each replicate draws every figure at once from the fitted mean and covariance (shared
-        and own day noise, series drift, rounding) plus an independent Student-t report error,
-        refits from the estimate (dispersions held at theirs unless ``refit_dispersions``), and
-        keeps the parameters. Why: the design note asks for it where Wald intervals under-cover;
-        ``bootstrap_conf_int`` gives percentile intervals to set beside :meth:`conf_int` (in
-        the simulation both cover the break parameters about equally). Returns one row per
-        replicate (columns: parameters, ``converged``); seeded, so reruns give the same draws.
-        """
-        import copy
-
-        from .composite import N_DISP, _mean, fit_quasi
-
-        rng = self._rng("bootstrap") if seed is None else np.random.default_rng(seed)
-        model = self.model
-        theta = self.params.to_numpy()
-        mu = _mean(model, theta)
-        saved_w = model.report_weights
-        model.report_weights = np.full(len(mu), 1e12)  # no report error: drawn as a t below
-        S0 = model.moments(theta)[1]
-        model.report_weights = saved_w
-        evals, evecs = np.linalg.eigh((S0 + S0.T) / 2)
-        root = evecs * np.sqrt(np.clip(evals, 0, None))
-        vp = model.var_params if model.var_params is not None else theta
-        scale = np.sqrt(model.split(vp)[4]) * _mean(model, vp)
-        names = self.param_names
-        disp_names = names[-N_DISP:]
-        rows = []
-        with single_thread_blas():
-            for _ in range(n):
-                y = mu + root @ rng.standard_normal(len(mu)) + scale * rng.standard_t(REPORT_DF, len(mu))
-                m = copy.copy(model)
-                m.y = np.maximum(y, 0.0)
-                m.var_params = None
-                m.fixed = dict(getattr(model, "fixed", {}))
-                if not refit_dispersions:
-                    m.fixed.update({k: float(self.params[k]) for k in disp_names})
-                p, _, _, conv, _ = fit_quasi(m, theta.copy())
-                rows.append(list(p) + [bool(conv)])
-        return pd.DataFrame(rows, columns=names + ["converged"])
-
-    def bootstrap_conf_int(self, draws: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
-        """Percentile intervals from :meth:`bootstrap` draws, columns 0 and 1 like conf_int."""
-        d = draws[draws["converged"]].drop(columns="converged")
-        return pd.DataFrame({0: d.quantile(alpha / 2), 1: d.quantile(1 - alpha / 2)})
-
     def coverage_table(self, alpha: float = 0.05) -> pd.DataFrame:
         """Log coverage of each group relative to the reference originator, with CIs."""
-        obs = self.model.obs_table
+        obs = self.observations
         rows = [{"group": self.reference, "log_coverage": 0.0, "ci_lower": 0.0, "ci_upper": 0.0,
                  "ratio": 1.0, "ratio_ci_lower": 1.0, "ratio_ci_upper": 1.0,
                  "n_obs": int((obs["group"] == self.reference).sum()), "reference": True}]
@@ -444,54 +303,62 @@ class CompositeResults:
         return pd.DataFrame(rows)
 
     def summary(self, alpha: float = 0.05) -> str:
-        """Plain-text summary: data used, convergence, parameters, warnings, exclusions."""
-        ci = self.conf_int(alpha)
-        lines = [
-            f"Composite-link model (Gaussian, REML): metric={self.metric} area={self.area or 'campaign area'}",
-            f"Modelled period: {self.model.day0.date()} .. "
-            f"{(self.model.day0 + pd.Timedelta(days=self.model.X.shape[0] - 1)).date()}; "
-            f"campaign {self.campaign[0].date()} .. {self.campaign[1].date()}",
-            f"Observations: {self.nobs} (from {self.model.obs_table['figure_ids'].str.split(',').explode().nunique()} figures); "
-            f"excluded figures: {len(self.excluded)}",
-            f"Reference originator (log coverage 0): {self.reference}",
-            f"Breakpoints: {', '.join(b.date.strftime('%Y-%m-%d') + ' ' + b.label for b in self.breakpoints) or 'none'}",
-            f"Log-likelihood: {self.llf:.3f}   converged: {self.converged}",
-            "",
-            f"{'parameter':<44}{'estimate':>11}{'std err':>10}{'lower':>11}{'upper':>11}",
-        ]
-        for name in self.param_names:
-            lines.append(f"{name[:43]:<44}{self.params[name]:>11.4f}{self.bse[name]:>10.4f}"
-                         f"{ci.loc[name, 0]:>11.4f}{ci.loc[name, 1]:>11.4f}")
-        if self.dropped_breakpoints:
-            lines += ["", "Candidate breakpoints not used:"]
-            lines += [f"  - {d}" for d in self.dropped_breakpoints]
-        if self.warnings:
-            lines += ["", "Warnings:"] + [f"  - {w}" for w in self.warnings]
-        if self.notes:
-            lines += ["", "Notes:"] + [f"  - {n}" for n in self.notes]
-        if len(self.excluded):
-            lines += ["", "Excluded figures by reason:"]
-            for reason, n in self.excluded["reason"].value_counts().sort_index().items():
-                lines.append(f"  {n:>4}  {reason}")
-        return "\n".join(lines)
+        from .summary import summary_text
+
+        return summary_text(self, alpha)
 
     def plot(self, ax=None, alpha: float = 0.05, events: pd.DataFrame | None = None):
-        """Daily intensity with CI and PI bands, breakpoints as vertical lines."""
-        import matplotlib.pyplot as plt  # lazy: `import conflictstats` must not load matplotlib
+        from .summary import plot_daily
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(9, 4))
-        df = self.daily_frame(alpha)
-        ax.fill_between(df["date"], df["pi_lower"], df["pi_upper"], color="tab:blue", alpha=0.15,
-                        label=f"{int(100 * (1 - alpha))}% prediction interval")
-        ax.fill_between(df["date"], df["ci_lower"], df["ci_upper"], color="tab:blue", alpha=0.35,
-                        label=f"{int(100 * (1 - alpha))}% confidence interval")
-        ax.plot(df["date"], df["estimate"], color="tab:blue", label="estimated daily intensity")
-        for bp in self.breakpoints:
-            ax.axvline(bp.date, color="grey", ls="--", lw=0.8)
-        if events is not None:
-            for d in events["date"]:
-                ax.axvline(d, color="grey", ls=":", lw=0.5)
-        ax.set_ylabel(f"{self.metric} per day ({self.reference} scale)")
-        ax.legend(loc="upper left", fontsize="small")
-        return ax
+        return plot_daily(self, ax=ax, alpha=alpha, events=events)
+
+    # -- refits -------------------------------------------------------------------------------
+    def refit_with(self, **fixed: float) -> "LatentResults":
+        """The same fit with some variance components held (by name, log scale)."""
+        from . import refit
+
+        return refit(self, fixed)
+
+    def dispersion_sensitivity(self, start, end, factors: tuple[float, ...] = (0.25, 4.0),
+                               alpha: float = 0.05) -> pd.DataFrame:
+        """The window's estimate and intervals with every report scale multiplied by each
+        factor (variance), the other components re-estimated: how much the intervals lean on
+        the estimated report noise."""
+        rows = []
+        for f in (1.0,) + tuple(factors):
+            fixed = {f"log_sigma2_report[{g}]": float(np.log(s * f))
+                     for g, s in zip(self.model.groups, self.fit.V.sigma_g2)}
+            r = self if f == 1.0 else self.refit_with(**fixed)
+            rows.append({"factor": f, **r.predict_window(start, end, alpha=alpha)})
+        return pd.DataFrame(rows)
+
+    def bootstrap(self, n: int = 200, seed: int | None = None) -> pd.DataFrame:
+        """Parametric bootstrap: ``n`` data sets simulated from the fit, each refitted with the
+        variance components held; one row of parameters per replicate."""
+        from .bootstrap import parametric_bootstrap
+
+        return parametric_bootstrap(self, n, self.seed if seed is None else seed)
+
+    def bootstrap_conf_int(self, draws: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+        return pd.DataFrame({0: draws.quantile(alpha / 2), 1: draws.quantile(1 - alpha / 2)})
+
+
+# A window whose 95% interval spans more than this factor is "not identified from the reports".
+IDENTIFIED_RATIO = 10.0
+
+
+def _check_alpha(alpha: float) -> None:
+    if not (isinstance(alpha, (int, float)) and 0 < float(alpha) < 1):
+        raise ValueError(f"alpha must be between 0 and 1 (exclusive), got {alpha!r}")
+
+
+def _windows(windows, originator: str | None) -> list[tuple]:
+    if isinstance(windows, pd.DataFrame):
+        orig = windows["originator"] if "originator" in windows else [originator] * len(windows)
+        return [(a, b, o if o is None or not pd.isna(o) else None)
+                for a, b, o in zip(windows["start"], windows["end"], orig)]
+    out = []
+    for w in windows:
+        w = tuple(w)
+        out.append((w[0], w[1], w[2] if len(w) > 2 else originator))
+    return out

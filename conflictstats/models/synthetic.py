@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._common import campaign_window, events_frame, figures_frame, make_callable_module
+from ._common import campaign_window, events_frame, figures_frame
 
 ORIGINATORS = ("Monitor A", "Monitor B", "Agency C", "Agency D")
 
@@ -47,7 +47,7 @@ def _qualify(rng: np.random.Generator, true: int) -> tuple[str, int]:
 
 
 def synthetic_campaign(seed: int, level: float | None = None, day_k: float = 8.0,
-                       originator_k: float = 30.0, dataset: str = "idlib-2019"):
+                       originator_k: float = 30.0, dataset: str | None = None):
     """One synthetic campaign over the dataset's campaign window.
 
     Returns ``(figures_df, events_df, truth)``; the frames have the loader's columns and
@@ -56,8 +56,10 @@ def synthetic_campaign(seed: int, level: float | None = None, day_k: float = 8.0
     originator and the realised campaign ``total``. Every draw comes from
     ``numpy.random.default_rng(seed)``.
     """
+    from conflictstats.registry import DEFAULT_DATASET
+
     rng = np.random.default_rng(seed)
-    cs, ce = campaign_window(dataset)
+    cs, ce = campaign_window(dataset or DEFAULT_DATASET)
     dates = pd.date_range(cs, ce, freq="D")
     T = len(dates)
     mid = (T - 1) / 2.0
@@ -169,7 +171,7 @@ def synthetic_campaign(seed: int, level: float | None = None, day_k: float = 8.0
 def run_one(seed: int, holdout_frac: float = 0.2, bootstrap: int = 0) -> dict:
     """Fit one synthetic campaign with a share of documents held out; score against truth."""
     from . import fit_observations
-    from .backtest import figure_level, predict_targets
+    from .evaluation import figure_level, predict_targets
     from .observations import build_observations
 
     figures, events, truth = synthetic_campaign(seed)
@@ -182,7 +184,7 @@ def run_one(seed: int, holdout_frac: float = 0.2, bootstrap: int = 0) -> dict:
     train_f = figures[~figures["source_id"].isin(held)]
     tr = build_observations(train_f, "civilians_killed", campaign=(cs, ce))
     res = fit_observations(tr, events=events, breakpoints="events", campaign=(cs, ce),
-                           reference="Monitor A", seed=seed, n_draws=1000)
+                           reference="Monitor A", seed=seed)
     targets = figure_level(full.obs)
     doc_of = dict(zip(figures["figure_id"], figures["source_id"]))
     targets = targets[targets["figure_id"].map(doc_of).isin(held)]
@@ -218,7 +220,7 @@ def simulate(runs: int = 20, seed: int = 0, holdout_frac: float = 0.2,
     ``bootstrap=B``, each run also draws B parametric-bootstrap refits and reports
     break_coverage_95_bootstrap (percentile intervals), to set beside the Wald intervals.
     """
-    from .backtest import summarise
+    from .evaluation import summarise
 
     outs = [run_one(seed * 100003 + i, holdout_frac, bootstrap) for i in range(runs)]
     pred = pd.concat([o["pred"] for o in outs], ignore_index=True)
@@ -242,5 +244,3 @@ def simulate(runs: int = 20, seed: int = 0, holdout_frac: float = 0.2,
                     "break_coverage_95_bootstrap": float(np.mean(bb)) if bb else float("nan")})
     return out
 
-
-make_callable_module(__name__, simulate)

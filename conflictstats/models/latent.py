@@ -1,0 +1,472 @@
+"""The latent daily-count model: reported figures as noisy log window totals of one daily series.
+
+Why this shape (issue 12): published figures are totals over windows that nest and overlap,
+from originators that count different shares, hedged and rounded. A report's error is
+multiplicative (a source that misses a third of the deaths misses a third of every window), so
+the model works on the log scale:
+
+    x_t   = (X beta)_t + u_t + v_t                       log realised count on day t
+    eta_i = log sum_{t in W_i} exp(x_t) + gamma_g(i)     log expected report of figure i
+    z_i   = log(reported_i) ~ t_4(eta_i, sigma_g^2 + rounding_i)
+
+- ``X beta`` is the segmented trend (jumps and slope changes at dated events: ``trend.py``);
+- ``u`` an AR(1) deviation (weeks-long swings the trend does not follow), ``v`` a day effect
+  (notable days: what 1-3-day tallies see and campaign totals average out);
+- ``gamma_g`` the log coverage of originator group ``g`` (0 for the reference), shrunk towards
+  a mean per kind of group (campaign totals, daily tallies, governorate series) with a spread
+  ``tau`` estimated from the data: an originator seen twice borrows strength, and one never
+  seen is predicted with that spread instead of a false zero;
+- the report error is Student-t (4 df) with a scale per group, shrunk towards the pooled scale.
+
+Everything latent (beta, u, v, gamma, the kind means) is one Gaussian vector; the fit is a
+Laplace approximation (Gauss-Newton on the posterior mode) with the variance components
+updated by expectation-maximisation. The information matrix is
+``J' W J`` with ``J`` the softmax weights of each window: its cost is linear in the number of
+figures (``n * days^2``), with no dense covariance between figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, sparse
+
+REPORT_DF = 4.0          # Student-t degrees of freedom of a report's error
+AR_DAYS = 10.0           # correlation time of the slow deviation u (days)
+KINDS = ("totals", "daily tallies", "governorate series")
+DRIFT_DAYS = 14         # spacing of the coverage-drift knots (days)
+MIN_DRIFT_OBS = 4       # distinct report dates a group needs before its coverage may drift
+MAX_OUTER = 100
+EM_TOL = 2e-3            # largest change of a log variance component at convergence
+POOL_WEIGHT = 2.0        # prior weight (in reports) of the pooled report scale
+USE_OVERLAP_WEIGHTS = False
+# Prior on the coverage drift: an originator's share of the count moves by about 20% a
+# fortnight (variance 0.05 per knot step), held with the weight of 20 steps, so that a few
+# reports cannot collapse it to a fixed coverage (which read stale, sticky counts as noise).
+DRIFT_PRIOR = 0.05
+DRIFT_PRIOR_WEIGHT = 20.0
+
+
+def group_kind(group: str, daily_suffix: str) -> int:
+    """Index into KINDS of a coverage group's name (see ``observations.coverage_group``)."""
+    if group.endswith(daily_suffix):
+        return 1
+    return 2 if "[" in group else 0
+
+
+@dataclass
+class Layout:
+    """Positions of the blocks in the latent vector: beta, u, v, gamma (non-reference), mu,
+    then the coverage drift knots of each drifting group."""
+
+    p: int
+    D: int
+    G: int  # number of groups including the reference
+    K: int = 0  # drift knots per drifting group
+    Gd: int = 0  # drifting groups
+
+    @property
+    def beta(self) -> slice:
+        return slice(0, self.p)
+
+    @property
+    def u(self) -> slice:
+        return slice(self.p, self.p + self.D)
+
+    @property
+    def v(self) -> slice:
+        return slice(self.p + self.D, self.p + 2 * self.D)
+
+    @property
+    def gamma(self) -> slice:
+        a = self.p + 2 * self.D
+        return slice(a, a + self.G - 1)
+
+    @property
+    def mu(self) -> slice:
+        a = self.p + 2 * self.D + self.G - 1
+        return slice(a, a + len(KINDS))
+
+    @property
+    def drift(self) -> slice:
+        a = self.p + 2 * self.D + self.G - 1 + len(KINDS)
+        return slice(a, a + self.K * self.Gd)
+
+    @property
+    def size(self) -> int:
+        return self.p + 2 * self.D + self.G - 1 + len(KINDS) + self.K * self.Gd
+
+
+@dataclass
+class Variances:
+    """Variance components: AR deviation, day effect, coverage spread, report scale per group."""
+
+    sigma_u2: float = 0.05
+    sigma_v2: float = 0.1
+    tau2: float = 0.25
+    sigma_g2: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    sigma_d2: float = 0.05
+
+    def vector(self) -> np.ndarray:
+        return np.concatenate([[self.sigma_u2, self.sigma_v2, self.tau2, self.sigma_d2],
+                               self.sigma_g2])
+
+    def as_dict(self, groups: list[str]) -> dict[str, float]:
+        out = {"log_sigma2_ar": np.log(self.sigma_u2), "log_sigma2_day": np.log(self.sigma_v2),
+               "log_tau2_coverage": np.log(self.tau2), "log_sigma2_drift": np.log(self.sigma_d2)}
+        out.update({f"log_sigma2_report[{g}]": np.log(s) for g, s in zip(groups, self.sigma_g2)})
+        return {k: float(v) for k, v in out.items()}
+
+
+def ar1_precision(D: int, rho: float) -> np.ndarray:
+    """Precision of a stationary AR(1) with unit marginal variance (tridiagonal)."""
+    Q = np.zeros((D, D))
+    idx = np.arange(D)
+    Q[idx, idx] = 1 + rho ** 2
+    Q[0, 0] = Q[-1, -1] = 1.0
+    Q[idx[:-1], idx[1:]] = Q[idx[1:], idx[:-1]] = -rho
+    return Q / (1 - rho ** 2)
+
+
+class LatentCountModel:
+    """The model of the module docstring for one set of observations (see ``fit``)."""
+
+    def __init__(self, obs: pd.DataFrame, X: np.ndarray, trend_names: list[str],
+                 groups: list[str], day0: pd.Timestamp, daily_suffix: str,
+                 fixed: dict[str, float] | None = None):
+        self.obs = obs.reset_index(drop=True)
+        self.X = np.asarray(X, float)
+        self.trend_names = list(trend_names)
+        self.groups = list(groups)
+        self.day0 = pd.Timestamp(day0)
+        self.daily_suffix = daily_suffix
+        self.fixed = dict(fixed or {})
+        D = self.X.shape[0]
+        self.s = (self.obs["start"] - self.day0).dt.days.to_numpy()
+        self.e = (self.obs["end"] - self.day0).dt.days.to_numpy()
+        gi = {g: i for i, g in enumerate(self.groups)}
+        self.g = self.obs["group"].map(gi).to_numpy()
+        self.kind = np.array([group_kind(g, daily_suffix) for g in self.groups])
+        flo = np.maximum(self.obs["flo"].to_numpy(float), 0.0)
+        fhi = np.maximum(self.obs["fhi"].to_numpy(float), flo)
+        self.z = np.log(np.maximum((flo + fhi) / 2.0, 0.5))
+        # the band's width on the log scale, as a uniform's variance (rounding, hedging)
+        self.r2 = (np.log(fhi + 0.5) - np.log(flo + 0.5)) ** 2 / 12.0
+        self.w = np.ones(len(self.obs)) if not USE_OVERLAP_WEIGHTS else self.obs["weight"].to_numpy(float)
+        self.M = window_mask(self.s, self.e, D)
+        self.Qu = ar1_precision(D, float(np.exp(-1.0 / AR_DAYS)))
+        # coverage drift: groups whose figures end on enough distinct dates far enough apart
+        self.knots = np.unique(np.append(np.arange(0, D, DRIFT_DAYS), D - 1))
+        self.drifting = [gidx for gidx in range(len(self.groups))
+                         if _drift_identified(self.e[self.g == gidx])]
+        self.lay = Layout(self.X.shape[1], D, len(self.groups), len(self.knots),
+                          len(self.drifting))
+        self.R = self.rest_jacobian(self.g, self.e)
+
+    # -- pieces -----------------------------------------------------------------------------
+    @property
+    def nobs(self) -> int:
+        return len(self.obs)
+
+    def x(self, theta: np.ndarray) -> np.ndarray:
+        L = self.lay
+        return self.X @ theta[L.beta] + theta[L.u] + theta[L.v]
+
+    def gamma_full(self, theta: np.ndarray) -> np.ndarray:
+        return np.concatenate([[0.0], theta[self.lay.gamma]])
+
+    def hat(self, days: np.ndarray) -> np.ndarray:
+        """Piecewise-linear interpolation weights of the drift knots at the given days."""
+        days = np.clip(np.asarray(days, float), self.knots[0], self.knots[-1])
+        H = np.zeros((len(days), len(self.knots)))
+        k = np.clip(np.searchsorted(self.knots, days, side="right") - 1, 0, len(self.knots) - 2)
+        a, b = self.knots[k], self.knots[k + 1]
+        f = (days - a) / (b - a)
+        H[np.arange(len(days)), k] = 1 - f
+        H[np.arange(len(days)), k + 1] = f
+        return H
+
+    def rest_jacobian(self, gidx: np.ndarray, ends: np.ndarray) -> sparse.csr_matrix:
+        """The constant part of d eta / d theta: coverage offsets and drift knots (columns from
+        ``lay.gamma.start`` on)."""
+        L = self.lay
+        off = L.gamma.start
+        ncol = L.size - off
+        rows, cols, vals = [], [], []
+        n = len(gidx)
+        sel = np.flatnonzero(gidx > 0)
+        rows += sel.tolist()
+        cols += (gidx[sel] - 1).tolist()
+        vals += [1.0] * len(sel)
+        Hk = self.hat(ends)
+        for j, gd in enumerate(self.drifting):
+            sel = np.flatnonzero(gidx == gd)
+            base = L.drift.start - off + j * L.K
+            for r in sel:
+                nz = np.flatnonzero(Hk[r])
+                rows += [r] * len(nz)
+                cols += (base + nz).tolist()
+                vals += Hk[r, nz].tolist()
+        return sparse.csr_matrix((vals, (rows, cols)), shape=(n, ncol))
+
+    def eta(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lw, P = window_terms(self.x(theta), self.M)
+        return lw + self.R @ theta[self.lay.gamma.start:], P
+
+    def jacobian_rows(self, P: np.ndarray, R: sparse.csr_matrix) -> np.ndarray:
+        """Dense d eta / d theta for a few windows (predictions)."""
+        L = self.lay
+        J = np.zeros((P.shape[0], L.size))
+        J[:, L.beta] = P @ self.X
+        J[:, L.u] = P
+        J[:, L.v] = P
+        J[:, L.gamma.start:] = R.toarray()
+        return J
+
+    def normal_equations(self, P: np.ndarray, wt: np.ndarray, r: np.ndarray):
+        """``J' W J`` and ``J' W r`` assembled by blocks: u and v share the softmax columns,
+        so the dense part is (trend + days) wide and the rest is sparse (cost linear in n)."""
+        L = self.lay
+        C = np.hstack([P @ self.X, P])
+        CW = C * wt[:, None]
+        HC = C.T @ CW
+        RC = (self.R.T @ CW)
+        RR = (self.R.T @ self.R.multiply(wt[:, None])).toarray()
+        core = np.r_[np.arange(L.p), np.arange(L.u.start, L.u.stop)]
+        vcol = np.arange(L.v.start, L.v.stop)
+        rest = np.arange(L.gamma.start, L.size)
+        H = np.zeros((L.size, L.size))
+        H[np.ix_(core, core)] = HC
+        pv = np.r_[np.arange(L.p), vcol]
+        H[np.ix_(pv, pv)] = HC
+        H[np.ix_(np.arange(L.u.start, L.u.stop), vcol)] = HC[L.p:, L.p:]
+        H[np.ix_(vcol, np.arange(L.u.start, L.u.stop))] = HC[L.p:, L.p:]
+        H[np.ix_(rest, core)] = RC
+        H[np.ix_(core, rest)] = RC.T
+        H[np.ix_(rest, vcol)] = RC[:, L.p:]
+        H[np.ix_(vcol, rest)] = RC[:, L.p:].T
+        H[np.ix_(rest, rest)] = RR
+        gC = C.T @ (wt * r)
+        grad = np.zeros(L.size)
+        grad[:L.p] = gC[:L.p]
+        grad[L.u] = gC[L.p:]
+        grad[L.v] = gC[L.p:]
+        grad[L.gamma.start:] = self.R.T @ (wt * r)
+        return H, grad
+
+    def quad_forms(self, P: np.ndarray, Sigma: np.ndarray) -> np.ndarray:
+        """``diag(J Sigma J')`` for every observation, through the (trend, u+v, rest) map."""
+        L = self.lay
+        T = np.zeros((L.p + L.D + (L.size - L.gamma.start), L.size))
+        T[:L.p, L.beta] = np.eye(L.p)
+        T[L.p:L.p + L.D, L.u] = np.eye(L.D)
+        T[L.p:L.p + L.D, L.v] = np.eye(L.D)
+        T[L.p + L.D:, L.gamma.start:] = np.eye(L.size - L.gamma.start)
+        S = T @ Sigma @ T.T
+        Je = np.hstack([P @ self.X, P, self.R.toarray()])
+        return np.einsum("ij,ij->i", Je @ S, Je)
+
+    def prior(self, V: Variances) -> np.ndarray:
+        """Prior precision of the latent vector (the mean is 0 except gamma's kind means)."""
+        L = self.lay
+        P = np.zeros((L.size, L.size))
+        P[L.beta, L.beta] = np.eye(L.p) / 10.0 ** 2
+        P[L.beta.start, L.beta.start] = 1.0 / 20.0 ** 2
+        P[L.u, L.u] = self.Qu / V.sigma_u2
+        P[L.v, L.v] = np.eye(L.D) / V.sigma_v2
+        # gamma_g - mu_kind(g) ~ N(0, tau2): precision on the difference
+        for g in range(1, L.G):
+            a, k = L.gamma.start + g - 1, L.mu.start + self.kind[g]
+            P[a, a] += 1 / V.tau2
+            P[k, k] += 1 / V.tau2
+            P[a, k] -= 1 / V.tau2
+            P[k, a] -= 1 / V.tau2
+        for k in range(len(KINDS)):
+            P[L.mu.start + k, L.mu.start + k] += 1.0 / 3.0 ** 2
+        Qd = rw1_precision(L.K) / V.sigma_d2
+        for j, gd in enumerate(self.drifting):
+            sl = slice(L.drift.start + j * L.K, L.drift.start + (j + 1) * L.K)
+            P[sl, sl] += Qd
+            # anchor: a group's drift starts at 0 (its offset is gamma); the reference's drift
+            # ends at 0 on its last report, so the scale is the reference's latest count
+            if gd == 0:
+                k_last = int(np.argmax(self.hat([self.e[self.g == 0].max()])[0]))
+                P[sl.start + k_last, sl.start + k_last] += 1e4
+            else:
+                P[sl.start, sl.start] += 1.0 / V.sigma_d2
+        return P
+
+    # -- fitting ----------------------------------------------------------------------------
+    def start(self) -> np.ndarray:
+        theta = np.zeros(self.lay.size)
+        days = (self.e - self.s + 1).astype(float)
+        ref = self.g == 0
+        rate = np.exp(self.z - np.log(days))
+        theta[self.lay.beta.start] = float(np.log(np.median(rate[ref] if ref.any() else rate)))
+        return theta
+
+    def fit(self, theta0: np.ndarray | None = None, V: Variances | None = None,
+            estimate_variances: bool = True) -> "LatentFit":
+        """Posterior mode and covariance with EM updates of the variance components."""
+        theta = self.start() if theta0 is None else np.array(theta0, float)
+        V = V or Variances()
+        if len(V.sigma_g2) != len(self.groups):
+            V.sigma_g2 = np.full(len(self.groups), 0.04)
+        self._apply_fixed(V)
+        omega = np.ones(self.nobs)
+        converged = not estimate_variances
+        n_outer = 0
+        for n_outer in range(1, MAX_OUTER + 1):
+            theta, H, ok = self._mode(theta, V, omega, steps=50 if n_outer == 1 else 8)
+            Sigma = _inverse(H)
+            eta, P = self.eta(theta)
+            q = self.quad_forms(P, Sigma)
+            resid = self.z - eta
+            s2 = V.sigma_g2[self.g] + self.r2
+            omega = (REPORT_DF + 1) / (REPORT_DF + (resid ** 2 + q) / s2)
+            if not estimate_variances:
+                break
+            old = V.vector()
+            self._em(theta, Sigma, resid, q, omega, V)
+            self._apply_fixed(V)
+            if float(np.max(np.abs(np.log(V.vector()) - np.log(old)))) < EM_TOL and ok:
+                converged = True
+                break
+        theta, H, ok = self._mode(theta, V, omega)
+        return LatentFit(self, theta, _inverse(H), V, omega, converged and ok, n_outer)
+
+    def _apply_fixed(self, V: Variances) -> None:
+        for name, attr in (("log_sigma2_ar", "sigma_u2"), ("log_sigma2_day", "sigma_v2"),
+                           ("log_tau2_coverage", "tau2"), ("log_sigma2_drift", "sigma_d2")):
+            if name in self.fixed:
+                setattr(V, attr, float(np.exp(self.fixed[name])))
+        for i, g in enumerate(self.groups):
+            key = f"log_sigma2_report[{g}]"
+            if key in self.fixed:
+                V.sigma_g2[i] = float(np.exp(self.fixed[key]))
+
+    def _weights(self, V: Variances, omega: np.ndarray) -> np.ndarray:
+        return omega * self.w / (V.sigma_g2[self.g] + self.r2)
+
+    def objective(self, theta: np.ndarray, wt: np.ndarray, Pr: np.ndarray) -> float:
+        eta, _ = self.eta(theta)
+        r = self.z - eta
+        return 0.5 * float(np.sum(wt * r ** 2)) + 0.5 * float(theta @ Pr @ theta)
+
+    def _mode(self, theta: np.ndarray, V: Variances, omega: np.ndarray, steps: int = 50):
+        """Gauss-Newton with step halving on the penalised weighted least squares."""
+        Pr = self.prior(V)
+        wt = self._weights(V, omega)
+        f0 = self.objective(theta, wt, Pr)
+        ok = False
+        for _ in range(steps):
+            eta, P = self.eta(theta)
+            H, grad = self.normal_equations(P, wt, self.z - eta)
+            H += Pr
+            grad -= Pr @ theta
+            step = linalg.cho_solve(linalg.cho_factor(H, check_finite=False), grad,
+                                    check_finite=False)
+            t, cand, f1 = 1.0, theta, f0
+            while t > 1e-4:
+                cand = theta + t * step
+                f1 = self.objective(cand, wt, Pr)
+                if f1 <= f0 + 1e-10:
+                    break
+                t /= 2
+            if t <= 1e-4:
+                ok = True  # no descent left: at the mode to numerical precision
+                break
+            theta = cand
+            done = f0 - f1 < 1e-9 * (1 + abs(f1))
+            f0 = f1
+            if done:
+                ok = True
+                break
+        eta, P = self.eta(theta)
+        H, _ = self.normal_equations(P, wt, self.z - eta)
+        return theta, H + Pr, ok
+
+    def _em(self, theta, Sigma, resid, q, omega, V: Variances) -> None:
+        """One EM update of the variance components (each with a weak inverse-gamma prior,
+        so a component the data cannot see stays near its prior scale instead of collapsing)."""
+        L = self.lay
+        u, Su = theta[L.u], Sigma[L.u, L.u]
+        V.sigma_u2 = (0.05 * 4 + float(u @ self.Qu @ u + np.sum(self.Qu * Su))) / (4 + L.D)
+        v = theta[L.v]
+        V.sigma_v2 = (0.1 * 4 + float(v @ v + np.trace(Sigma[L.v, L.v]))) / (4 + L.D)
+        if L.G > 1:
+            gam = theta[L.gamma]
+            mu = theta[L.mu][self.kind[1:]]
+            ig = np.arange(L.gamma.start, L.gamma.stop)
+            im = L.mu.start + self.kind[1:]
+            var_d = Sigma[ig, ig] + Sigma[im, im] - 2 * Sigma[ig, im]
+            V.tau2 = (0.25 * 2 + float(np.sum((gam - mu) ** 2 + var_d))) / (2 + L.G - 1)
+        if L.Gd:
+            Qd = rw1_precision(L.K)
+            ss, cnt = 0.0, 0
+            for j, gd in enumerate(self.drifting):
+                sl = slice(L.drift.start + j * L.K, L.drift.start + (j + 1) * L.K)
+                d, Sd = theta[sl], Sigma[sl, sl]
+                ss += float(d @ Qd @ d + np.sum(Qd * Sd))
+                cnt += L.K - 1
+                if gd != 0:
+                    ss += float(d[0] ** 2 + Sd[0, 0])
+                    cnt += 1
+            V.sigma_d2 = (DRIFT_PRIOR * DRIFT_PRIOR_WEIGHT + ss) / (DRIFT_PRIOR_WEIGHT + cnt)
+        # report scales: each group's own, shrunk towards the pooled scale of its kind (a
+        # daily tally is far noisier than a campaign total; pooling the two would blur both)
+        e2 = np.maximum(omega * (resid ** 2 + q) - self.r2, 0.0)
+        okind = self.kind[self.g]
+        for gidx in range(L.G):
+            k = okind == self.kind[gidx]
+            pooled = max(float(np.sum(self.w[k] * e2[k]) / np.sum(self.w[k])), 1e-4)
+            m = self.g == gidx
+            ss = float(np.sum(self.w[m] * e2[m]))
+            V.sigma_g2[gidx] = max((POOL_WEIGHT * pooled + ss) /
+                                   (POOL_WEIGHT + float(np.sum(self.w[m]))), 1e-4)
+
+
+def window_mask(starts: np.ndarray, ends: np.ndarray, D: int) -> np.ndarray:
+    days = np.arange(D)
+    return (days[None, :] >= np.asarray(starts)[:, None]) & (days[None, :] <= np.asarray(ends)[:, None])
+
+
+def window_terms(x: np.ndarray, M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log window totals of ``exp(x)`` and their softmax weights (rows of M are day masks)."""
+    xm = np.where(M, x[None, :], -np.inf)
+    top = xm.max(axis=1, keepdims=True)
+    ex = np.where(M, np.exp(xm - top), 0.0)
+    tot = ex.sum(axis=1, keepdims=True)
+    return (np.log(tot) + top)[:, 0], ex / tot
+
+
+def rw1_precision(K: int) -> np.ndarray:
+    """Structure matrix of a first-order random walk over K knots (rank K - 1)."""
+    Dm = np.diff(np.eye(K), axis=0)
+    return Dm.T @ Dm
+
+
+def _drift_identified(ends: np.ndarray) -> bool:
+    """A group's coverage can drift only if its reports end on several dates weeks apart."""
+    ends = np.unique(ends)
+    return len(ends) >= MIN_DRIFT_OBS and ends.max() - ends.min() >= 2 * DRIFT_DAYS
+
+
+def _inverse(H: np.ndarray) -> np.ndarray:
+    c = linalg.cho_factor(H, check_finite=False)
+    return linalg.cho_solve(c, np.eye(H.shape[0]), check_finite=False)
+
+
+@dataclass
+class LatentFit:
+    """The fitted latent vector: mode, Laplace covariance, variance components, report weights."""
+
+    model: LatentCountModel
+    theta: np.ndarray
+    Sigma: np.ndarray
+    V: Variances
+    omega: np.ndarray
+    converged: bool
+    iterations: int

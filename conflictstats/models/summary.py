@@ -1,0 +1,68 @@
+"""Plain-text summary and the daily plot of a fitted model (kept apart from the results class
+so that each stays small)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+
+def summary_text(res, alpha: float = 0.05) -> str:
+    """Data used, convergence, parameters with intervals, variance components, exclusions."""
+    m = res.model
+    ci = res.conf_int(alpha)
+    last = m.day0 + pd.Timedelta(days=m.lay.D - 1)
+    n_fig = res.observations["figure_ids"].str.split(",").explode().nunique()
+    lines = [
+        f"Latent daily-count model (log scale, Laplace/EM): metric={res.metric} "
+        f"area={res.area or 'campaign area'}",
+        f"Modelled period: {m.day0.date()} .. {last.date()}; campaign "
+        f"{res.campaign[0].date()} .. {res.campaign[1].date()}",
+        f"Observations: {res.nobs} (from {n_fig} figures); excluded figures: {len(res.excluded)}",
+        f"Reference originator (log coverage 0): {res.reference}",
+        "Breakpoints: " + (", ".join(b.date.strftime("%Y-%m-%d") + " " + b.label
+                                     for b in res.breakpoints) or "none"),
+        f"Converged: {res.converged} ({res.fit.iterations} EM iterations)",
+        "",
+        f"{'parameter':<44}{'estimate':>11}{'std err':>10}{'lower':>11}{'upper':>11}",
+    ]
+    for name in res.param_names:
+        lines.append(f"{name[:43]:<44}{res.params[name]:>11.4f}{res.bse[name]:>10.4f}"
+                     f"{ci.loc[name, 0]:>11.4f}{ci.loc[name, 1]:>11.4f}")
+    lines += ["", "Variance components (standard deviations, log scale):"]
+    for name, v in res.variance_components.items():
+        label = name.replace("log_sigma2_", "sd ").replace("log_tau2_", "sd ")
+        lines.append(f"  {label:<50}{math.exp(v / 2):>8.3f}")
+    for title, items in (("Candidate breakpoints not used:", res.dropped_breakpoints),
+                         ("Warnings:", res.warnings), ("Notes:", res.notes)):
+        if items:
+            lines += ["", title] + [f"  - {x}" for x in items]
+    if len(res.excluded):
+        lines += ["", "Excluded figures by reason:"]
+        for reason, n in res.excluded["reason"].value_counts().sort_index().items():
+            lines.append(f"  {n:>4}  {reason}")
+    return "\n".join(lines)
+
+
+def plot_daily(res, ax=None, alpha: float = 0.05, events: pd.DataFrame | None = None):
+    """Daily counts with CI and PI bands, breakpoints as dashed lines, events dotted."""
+    import matplotlib.pyplot as plt  # lazy: `import conflictstats` must not load matplotlib
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4))
+    df = res.daily_frame(alpha)
+    level = int(100 * (1 - alpha))
+    ax.fill_between(df["date"], df["pi_lower"], df["pi_upper"], color="tab:blue", alpha=0.15,
+                    label=f"{level}% prediction interval")
+    ax.fill_between(df["date"], df["ci_lower"], df["ci_upper"], color="tab:blue", alpha=0.35,
+                    label=f"{level}% confidence interval")
+    ax.plot(df["date"], df["estimate"], color="tab:blue", label="estimated daily count")
+    for bp in res.breakpoints:
+        ax.axvline(bp.date, color="grey", ls="--", lw=0.8)
+    if events is not None:
+        for d in events["date"]:
+            ax.axvline(d, color="grey", ls=":", lw=0.5)
+    ax.set_ylabel(f"{res.metric} per day ({res.reference} scale)")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
