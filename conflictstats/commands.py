@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import contract as c
+from . import datamodel as c
 from .api import cite, list_tables, load
 from .errors import EXIT_INVALID, UnreadableError
 from .registry import dataset_info, list_datasets
@@ -77,13 +77,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .errors import ValidationError
-    from .validation import check_table, check_tables
+    from .validation import check_curated
 
     path = Path(args.path)
     info = dataset_info(args.dataset)
     if path.is_dir():
         raw, where = _read_folder(path)
-        _, failures = check_tables(raw, info.coverage, where)
+        _, failures = check_curated(raw, info, where)
         tables = sorted(raw)
     else:
         from .userfiles import guess_table, read_table
@@ -99,7 +99,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         context = _context_tables(path, table, args.dataset)
         raw.update({k: v for k, v in context.items() if k != table})
         wheres = {table: where}
-        checked, failures = check_tables(raw, info.coverage, wheres)
+        _, failures = check_curated(raw, info, wheres)
         failures = [f for f in failures if f.table == table]
         tables = [table]
     if failures:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import contract as c
+from . import datamodel as c
 from .errors import UnknownNameError, UnreadableError
-from .store import MAX_READ_BYTES
+from .manifest import MAX_READ_BYTES
 
 MAX_BYTES = MAX_READ_BYTES
 

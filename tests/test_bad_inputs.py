@@ -23,7 +23,7 @@ import conflictstats as cs
 from conflictstats import cli
 from conflictstats.errors import IntegrityError, UnknownNameError, UnreadableError
 from conflictstats.registry import DATASETS_ENV
-from conflictstats.store import MAX_READ_BYTES, SUMS_FILE, read_sums, sha256_file, write_sums
+from conflictstats.manifest import MAX_READ_BYTES, SUMS_FILE, read_sums, sha256_file, write_sums
 from conftest import VALID, run_cli
 from tomlfixtures import NAME, write_dataset
 
@@ -115,7 +115,7 @@ def test_bad_baseline_is_valid(dataset_root, tmp_path):
 @pytest.mark.parametrize("case", _of("source", "dataset", "originators"), ids=str)
 def test_bad_curated_file(case, dataset_root, tmp_path):
     target = {"source": Path("sources") / case.file, "dataset": Path("dataset.toml"),
-              "originators": Path("originators.toml")}[case.kind]
+              "originators": Path("..") / "originators.toml"}[case.kind]
     shutil.copy(BAD / case.file, dataset_root / target)
     named = case.file if case.kind == "source" else target.name
     out = tmp_path / "out"

@@ -17,13 +17,14 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conflictstats import contract as c
+from conflictstats import datamodel as c
 from conflictstats.build import build
 from conflictstats.datapackage import descriptor, table_schema
 from conflictstats.export import export
 from conflictstats.registry import DEFAULT_DATASET, dataset_info
-from conflictstats.release import ANCHORS, CHANGELOG, MANIFEST, manifest, read_anchors, read_changelog, verify_folder
-from conflictstats.store import SUMS_FILE, read_sums, sha256_file
+from conflictstats.manifest import ANCHORS, read_anchors
+from conflictstats.release import CHANGELOG, MANIFEST, manifest, read_changelog, verify_folder
+from conflictstats.manifest import SUMS_FILE, read_sums, sha256_file
 
 DS = DEFAULT_DATASET
 INFO = dataset_info(DS)

@@ -19,8 +19,9 @@ from conflictstats.build import build
 from conflictstats.errors import IntegrityError, UnknownNameError, UnreadableError
 from conflictstats.fetch import fetch, release_dir
 from conflictstats.registry import DEFAULT_DATASET, dataset_info
-from conflictstats.release import ANCHORS, read_anchors
-from conflictstats.store import SUMS_FILE, TMP_PREFIX, read_sums, sha256_bytes, sha256_file
+from conflictstats.manifest import ANCHORS, read_anchors
+from conflictstats.manifest import SUMS_FILE, read_sums, sha256_bytes, sha256_file
+from conflictstats.store import TMP_PREFIX
 from conftest import run_cli
 from httpserver import Behaviour, serve
 

@@ -23,10 +23,11 @@ from pathlib import Path
 import pytest
 
 from conflictstats.api import read_table_file
-from conflictstats.contract import TABLES
+from conflictstats.datamodel import TABLES
 from conflictstats.errors import IntegrityError
 from conflictstats.registry import DATASETS_ENV
-from conflictstats.store import SUMS_FILE, TMP_PREFIX, read_sums
+from conflictstats.manifest import SUMS_FILE, read_sums
+from conflictstats.store import TMP_PREFIX
 from conftest import ROOT
 
 BUILD_KILLS = 20

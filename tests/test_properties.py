@@ -23,12 +23,14 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conflictstats import contract as c
+from conflictstats import datamodel as c
 from conflictstats.api import read_table_file
 from conflictstats.errors import IntegrityError, UnreadableError
-from conflictstats.store import parquet_bytes, read_sums, sha256_bytes
+from conflictstats.manifest import read_sums, sha256_bytes
+from conflictstats.store import parquet_bytes
 from conflictstats.validation import check_tables
-from conftest import COVERAGE, ROOT, VALID, frames
+from conftest import COVERAGE, ROOT, VALID
+from conflictstats.curated import raw_tables as frames
 from tomlfixtures import NAME, datasets_root, write_dataset
 
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, database=None,
@@ -259,7 +261,7 @@ sys.path.insert(0, {str(ROOT / 'tests')!r})
 from conflictstats.errors import UnreadableError
 from conflictstats.userfiles import read_parquet
 from conflictstats.api import read_table_file
-from conflictstats.store import sha256_bytes
+from conflictstats.manifest import sha256_bytes
 good = Path(sys.argv[1]).read_bytes()
 rnd = random.Random(7)
 n = 0

@@ -98,7 +98,7 @@ def test_numbers_in_the_text_come_from_the_data(built_report):
     """The counts the report states are the loaded tables' counts, and the sources list is complete."""
     import conflictstats as cs
     from conflictstats.report.doc import fmt_int
-    from conflictstats.store import read_sums
+    from conflictstats.manifest import read_sums
 
     out = built_report[0]
     md = (out / "report.md").read_text(encoding="utf-8")

@@ -39,7 +39,8 @@ def build_report(dataset: str = DEFAULT_DATASET, out_dir: Path | str | None = No
     conflictstats.models offers a fast backtest.
     """
     from ..registry import dataset_info
-    from ..store import atomic_write_bytes, remove_stale, sweep_temporaries, write_sums, sha256_bytes
+    from ..manifest import write_with_sums
+    from ..store import remove_stale, sweep_temporaries
     from . import html, markdown
     from .context import DataContext
     from .fitted import backtest_metric, fit_metric
@@ -71,14 +72,10 @@ def build_report(dataset: str = DEFAULT_DATASET, out_dir: Path | str | None = No
         out.mkdir(parents=True, exist_ok=True)
         sweep_temporaries(out)
         sweep_temporaries(out / FIGURES_DIR)
-        for name, data in sorted(files.items()):
-            target = out / name
-            if not target.exists() or target.read_bytes() != data:
-                atomic_write_bytes(target, data)
-        if (out / FIGURES_DIR).is_dir():  # charts of an earlier build that this one did not draw
+        if (out / FIGURES_DIR).is_dir():  # charts of an earlier build that this one does not draw
             keep = [Path(n).name for n in files if n.startswith(FIGURES_DIR + "/")]
             remove_stale(out / FIGURES_DIR, keep, "*.svg")
-        write_sums(out, {name: sha256_bytes(data) for name, data in files.items()})
+        write_with_sums(out, dict(sorted(files.items())))
     bar.finish(f"report written to {out / 'index.html'}")
     return sorted([out / name for name in files] + [out / "SHA256SUMS"])
 
