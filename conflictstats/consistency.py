@@ -24,7 +24,6 @@ carry no unexplained warning; ``--strict`` makes the command exit 1 when there i
 
 from __future__ import annotations
 
-import argparse
 import math
 import re
 from collections import Counter
@@ -33,7 +32,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .errors import EXIT_INVALID, EXIT_OK
 from .datamodel import qualifier_interval
 from .registry import DEFAULT_DATASET, dataset_info
 
@@ -234,12 +232,3 @@ def summary(result: CheckResult) -> str:
         lines.append("To explain a warning after reviewing it, add 'explained: <why>' (or 'revision: <why>' "
                      "for a source's own correction) to the notes of one of the figures it names.")
     return "\n".join(lines)
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    """Print the warnings; exit 1 only with --strict and at least one unexplained warning."""
-    result = check_dataset(getattr(args, "dataset", DEFAULT_DATASET))
-    print(summary(result))
-    if getattr(args, "strict", False) and result.unexplained:
-        return EXIT_INVALID
-    return EXIT_OK

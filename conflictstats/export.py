@@ -10,7 +10,6 @@ Outputs are deterministic: the same release gives the same bytes (no timestamps,
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import re
@@ -199,12 +198,3 @@ def _normalise_zip(data: bytes, when) -> bytes:
             info.external_attr = 0o644 << 16
             dst.writestr(info, body)
     return buf.getvalue()
-
-
-def export_command(args: argparse.Namespace) -> int:
-    """`conflictstats export --format csv|parquet|xlsx --out DIR`."""
-    paths = export(args.dataset, args.format, args.out, getattr(args, "release", None))
-    for name, path in paths.items():
-        print(f"{name:<28} {path.stat().st_size:>9} bytes")
-    print(f"exported {args.dataset} as {args.format} to {Path(args.out)} ({len(paths)} files; cite it as README.md says)")
-    return 0

@@ -18,7 +18,6 @@ phrases its own errors; these few lines give exact messages and no leftovers eve
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import ipaddress
 import os
@@ -43,7 +42,7 @@ _CHUNK = 1 << 16
 DEADLINE_FACTOR = 10  # a whole file must arrive within this many ``timeout``s (stops slow drips)
 _LOOPBACK_NAMES = {"localhost"}
 
-__all__ = ["fetch", "release_dir", "cache_root", "fetch_command"]
+__all__ = ["fetch", "release_dir", "cache_root"]
 
 
 def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
@@ -235,16 +234,3 @@ class _Getter:
 
 class _Transient(Exception):
     """A failure worth retrying (timeout, dropped connection, HTTP 5xx)."""
-
-
-def fetch_command(args: argparse.Namespace) -> int:
-    """`conflictstats fetch`: download and verify a release, then print where its files are."""
-    paths = fetch(args.dataset, getattr(args, "release", None), getattr(args, "base_url", None),
-                  getattr(args, "cache_dir", None), sha256sums=getattr(args, "sha256sums", None),
-                  timeout=getattr(args, "timeout", None) or 30.0)
-    total = sum(p.stat().st_size for p in paths.values())
-    for name, path in sorted(paths.items()):
-        print(f"{name:<18} {path.stat().st_size:>9} bytes  {path}")
-    folder = next(iter(paths.values())).parent
-    print(f"release {folder.name} of {args.dataset}: {len(paths)} files, {total} bytes, all SHA-256 verified, in {folder}")
-    return 0

@@ -31,6 +31,16 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 DATASETS_ENV = "CONFLICTSTATS_DATASETS"
 
 
+_PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+
+
+def repo_root() -> Path | None:
+    """The source checkout this package runs from (the one place that knows it), or None when
+    the package is installed from a wheel."""
+    root = _PACKAGE_PARENT
+    return root if (root / "pyproject.toml").is_file() and (root / "datasets").is_dir() else None
+
+
 def datasets_root() -> Path:
     """The folder holding one sub-folder per dataset.
 
@@ -43,13 +53,12 @@ def datasets_root() -> Path:
     packaged = resources.files("conflictstats").joinpath("datasets")
     if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "datasets"
+    return _PACKAGE_PARENT / "datasets"
 
 
 def in_checkout() -> bool:
     """True when running from a source checkout (the curated text is editable there)."""
-    root = Path(__file__).resolve().parent.parent
-    return (root / "pyproject.toml").is_file() and (root / "datasets").is_dir()
+    return repo_root() is not None
 
 
 def list_datasets() -> list[str]:

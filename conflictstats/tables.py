@@ -6,7 +6,6 @@ this module only knows how to read and write each kind.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from collections.abc import Sequence

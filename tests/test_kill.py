@@ -236,7 +236,7 @@ def test_kill_build_leaves_old_or_new_files(datasets):
 
 def _report_exists() -> bool:
     try:
-        return hasattr(importlib.import_module("conflictstats.report"), "report_command")
+        return hasattr(importlib.import_module("conflictstats.report"), "build_report")
     except ImportError:
         return False
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -124,9 +123,9 @@ def test_explicit_breakpoints_and_none(synthetic):
 
 
 def test_cli_simulate_json(capsys):
-    from conflictstats.models.cli import simulate_command
+    from conflictstats.cli import main
 
-    assert simulate_command(SimpleNamespace(runs=2, seed=1, json=True)) == 0
+    assert main(["simulate", "--runs", "2", "--seed", "1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     for key in ("coverage_80", "coverage_95", "median_abs_log_ratio", "interval_score",
                 "baseline_carry_forward", "baseline_interpolate", "n_held_out"):
