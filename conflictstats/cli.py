@@ -161,9 +161,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 # --- model commands --------------------------------------------------------------------------------
 
-SCORES = ("coverage_80", "coverage_95", "median_abs_log_ratio", "interval_score")
-
-
 def json_safe(obj):
     """JSON-safe copy: NaN -> None, numpy scalars -> Python, frames dropped."""
     if isinstance(obj, dict):
@@ -179,6 +176,8 @@ def json_safe(obj):
 
 def format_scores(result: dict, title: str) -> str:
     """A small fixed-width table: model and both baselines side by side."""
+    from conflictstats.models.baselines import SCORE_KEYS as SCORES  # the models' score names
+
     rows = [("model", result), ("carry forward", result["baseline_carry_forward"]),
             ("interpolate", result["baseline_interpolate"])]
     lines = [title, f"{'':<16}" + "".join(f"{k:>22}" for k in SCORES)]
