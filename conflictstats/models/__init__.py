@@ -20,6 +20,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..registry import DEFAULT_DATASET
 from ._blas import single_thread_blas
 from ._common import campaign_window
 from .composite import CompositeLinkModel, fit_model
@@ -127,7 +128,7 @@ def fit_observations(obsset: ObservationSet, events: pd.DataFrame | None = None,
     return res
 
 
-def fit(metric: str, dataset: str = "idlib-2019", area: str | None = None,
+def fit(metric: str, dataset: str = DEFAULT_DATASET, area: str | None = None,
         breakpoints: str | Sequence | None = "events", figures: pd.DataFrame | None = None,
         events: pd.DataFrame | None = None, **kw) -> CompositeResults:
     """Fit the composite-link model for one metric of a dataset.

@@ -12,6 +12,7 @@ import time
 
 import pandas as pd
 
+from ..registry import DEFAULT_DATASET
 from ._common import campaign_window, make_callable_module
 from .composite import N_DISP
 from .baselines import baseline_prediction, scores
@@ -95,7 +96,7 @@ def by_window(pred: pd.DataFrame) -> dict:
     return out
 
 
-def backtest(metric: str, dataset: str = "idlib-2019", figures: pd.DataFrame | None = None,
+def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame | None = None,
              events: pd.DataFrame | None = None, area: str | None = None,
              breakpoints="events", details: bool = False, n_draws: int = 400,
              documents: list[str] | None = None, fix_dispersion: bool = True,
