@@ -177,9 +177,12 @@ def _context_tables(path: Path, table: str, dataset: str) -> dict[str, pd.DataFr
 
 
 def as_raw(df: pd.DataFrame) -> pd.DataFrame:
-    """A loaded table back to plain Python values, to serve as context for validation."""
-    out = df.astype("object")
-    for col in out.columns:
-        out[col] = [None if (v is None or v is pd.NaT or (not isinstance(v, list) and pd.isna(v))) else
-                    (v.date() if isinstance(v, pd.Timestamp) else v) for v in df[col]]
-    return out
+    """A loaded table back to plain Python values (None, date, int, str, list), e.g. as context
+    for validation; object columns, so that pandas keeps None as None."""
+    def plain(v: object) -> object:
+        if v is None or v is pd.NaT or (not isinstance(v, list) and pd.isna(v)):
+            return None
+        return v.date() if isinstance(v, pd.Timestamp) else v
+
+    return pd.DataFrame({col: pd.Series([plain(v) for v in df[col]], index=df.index, dtype=object)
+                         for col in df.columns})

@@ -46,6 +46,19 @@ def site(tmp_path, built):
 
 
 @pytest.fixture
+def shipped_site(tmp_path):
+    """A web root serving the shipped release (every file SHA256SUMS lists, and SHA256SUMS) at
+    /{dataset}/{release}/; yields (root, the served folder, the dataset's info)."""
+    info = dataset_info(DS)
+    root = tmp_path / "www"
+    served = root / DS / info.release
+    served.mkdir(parents=True)
+    for name in [*read_sums(info.path), SUMS_FILE]:
+        shutil.copy2(info.path / name, served / name)
+    return root, served, info
+
+
+@pytest.fixture
 def cache(tmp_path, monkeypatch) -> Path:
     folder = tmp_path / "cache"
     monkeypatch.setenv("CONFLICTSTATS_DATA", str(folder))
@@ -202,17 +215,12 @@ def test_malformed_release_names_never_reach_the_file_system(release, cache):
         fetch(DS, release or "/", base_url="https://127.0.0.1", sha256sums="0" * 64)
 
 
-def test_shipped_release_is_pinned_by_the_package_anchor(tmp_path, cache):
+def test_shipped_release_is_pinned_by_the_package_anchor(shipped_site, cache):
     """The shipped folder is the published release: RELEASES pins its SHA256SUMS, no hash needed."""
-    info = dataset_info(DS)
+    root, _, info = shipped_site
     anchors = read_anchors(info.path)
     assert anchors.get(info.release) == sha256_file(info.path / SUMS_FILE), \
         f"{info.path / ANCHORS} is stale: run `conflictstats build`"
-    root = tmp_path / "www"
-    served = root / DS / info.release
-    served.mkdir(parents=True)
-    for name in [*read_sums(info.path), SUMS_FILE]:
-        shutil.copy2(info.path / name, served / name)
     with serve(root) as srv:
         paths = fetch(DS, base_url=srv.url)
         assert paths[SUMS_FILE].parent == cache / DS / info.release
@@ -237,13 +245,8 @@ def test_load_verifies_fetched_files_like_shipped_ones(site, cache):
         cs.load("codebook", DS, release=REL)
 
 
-def test_cli_fetch_prints_files_and_exit_codes(tmp_path):
-    info = dataset_info(DS)
-    root = tmp_path / "www"
-    served = root / DS / info.release
-    served.mkdir(parents=True)
-    for name in [*read_sums(info.path), SUMS_FILE]:
-        shutil.copy2(info.path / name, served / name)
+def test_cli_fetch_prints_files_and_exit_codes(shipped_site, tmp_path):
+    root, served, _ = shipped_site
     with serve(root) as srv:
         ok = run_cli("fetch", "--base-url", srv.url, "--cache-dir", str(tmp_path / "c"))
         assert ok.returncode == 0, ok.stderr
