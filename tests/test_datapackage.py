@@ -103,9 +103,8 @@ def test_changelog_has_a_section_for_the_current_release():
     entry = log[INFO.release]
     assert entry["date"] == INFO.release_date.isoformat()
     assert entry["summary"]
-    ids = {"figures": "figure_id", "sources": "source_id", "events": "event_id", "codebook": "metric"}
     known = set()
-    for t, col in ids.items():
+    for t, col in c.PRIMARY_KEYS.items():
         known |= set(pq.read_table(SHIPPED / f"{t}.parquet", columns=[col]).column(col).to_pylist())
     for kind in ("added", "corrected"):
         for item in entry[kind]:
