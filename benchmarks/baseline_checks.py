@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from conflictstats import contract as c
+from conflictstats import datamodel as c
 
 
 def check_figures_plain(df: pd.DataFrame, published: dict, metrics: frozenset, coverage) -> int:

@@ -38,7 +38,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from conflictstats.models import fit, simulate
-    from conflictstats.models.cli import _clean
+    from conflictstats.cli import json_safe as _clean
 
     out: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count()}}
     if not args.skip_simulation:
@@ -100,7 +100,7 @@ def main() -> int:
 
 def _write(part: dict) -> None:
     """Merge ``part`` into the JSON file (re-read first: several runs may share the file)."""
-    from conflictstats.models.cli import _clean
+    from conflictstats.cli import json_safe as _clean
 
     OUT.parent.mkdir(parents=True, exist_ok=True)
     old: dict = {}

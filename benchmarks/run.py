@@ -179,7 +179,7 @@ def scaled_campaign(k: int, seed: int = 1):
     documents for the same originators and days. Only for timing: the replicates' truths differ."""
     import pandas as pd
 
-    from conflictstats.models.simulate import synthetic_campaign
+    from conflictstats.models.synthetic import synthetic_campaign
 
     frames, events = [], None
     for r in range(k):

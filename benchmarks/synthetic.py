@@ -9,7 +9,7 @@ import pandas as pd
 def tiled_figures(n_rows: int) -> tuple[pd.DataFrame, dict]:
     """``n_rows`` valid figures (plain Python/NumPy values, as read from a file) and their context."""
     import conflictstats as cs
-    from conflictstats.commands import _as_raw
+    from conflictstats.userfiles import as_raw as _as_raw
 
     base = _as_raw(cs.load("figures"))
     reps = -(-n_rows // len(base))

@@ -1,7 +1,7 @@
 """conflictstats: sourced conflict casualty and displacement figures, and honest statistics.
 
 >>> import conflictstats as cs
->>> figures = cs.load("figures")          # the idlib-2019 dataset shipped with the package
+>>> figures = cs.load("figures")          # the default dataset shipped with the package
 
 Importing the package loads neither statsmodels nor matplotlib; models live in
 ``conflictstats.models`` and are imported on first use (``cs.fit``).
@@ -9,14 +9,26 @@ Importing the package loads neither statsmodels nor matplotlib; models live in
 
 from __future__ import annotations
 
+from importlib import metadata as _metadata
+
 from .api import cite, list_datasets, list_tables, load
 from .errors import ConflictstatsError, IntegrityError, UnknownNameError, UnreadableError, ValidationError
+from .registry import DEFAULT_DATASET
 
-__version__ = "0.1.0"
+try:
+    __version__ = _metadata.version("conflictstats")
+except _metadata.PackageNotFoundError:  # pragma: no cover - running from an uninstalled source tree
+    __version__ = "0+unknown"
 
 __all__ = [
-    "load", "list_datasets", "list_tables", "cite", "fit", "fetch", "__version__",
+    # data
+    "load", "list_datasets", "list_tables", "cite", "fetch", "DEFAULT_DATASET",
+    # models (statsmodels is imported on first use)
+    "fit",
+    # errors
     "ConflictstatsError", "IntegrityError", "UnknownNameError", "UnreadableError", "ValidationError",
+    # metadata
+    "__version__",
 ]
 
 _LAZY = {"fit": ("conflictstats.models", "fit"), "fetch": ("conflictstats.fetch", "fetch")}

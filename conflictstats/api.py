@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import contract as c
+from . import datamodel as c
 from .errors import UnknownNameError, UnreadableError
 from .registry import DEFAULT_DATASET, dataset_dir, dataset_info, list_datasets
-from .store import PARQUET_KEY, read_sums, read_verified
+from .manifest import read_sums, read_verified
+from .store import PARQUET_KEY
 
 __all__ = ["load", "list_datasets", "list_tables", "cite", "table_path"]
 

@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import contract as c
+from . import datamodel as c
 from .curated import read_curated
-from .datapackage import PRIMARY_KEYS, descriptor, table_schema
-from .errors import ValidationError
+from .datamodel import PRIMARY_KEYS
+from .datapackage import descriptor, table_schema
 from .registry import DEFAULT_DATASET, DatasetInfo, dataset_info
 from .release import MANIFEST, manifest, write_anchor
-from .store import (PARQUET_KEY, SUMS_FILE, atomic_write_bytes, dumps_json, parquet_bytes, sha256_bytes, sha256_file,
-                    sweep_temporaries, write_sums)
+from .manifest import SUMS_FILE, sha256_bytes, sha256_file, write_if_changed, write_with_sums
+from .store import PARQUET_KEY, dumps_json, parquet_bytes, sweep_temporaries
 from .tables import to_arrow
-from .validation import check_tables
+from .validation import require_valid
 
 DATAPACKAGE = "datapackage.json"
 
@@ -48,9 +48,7 @@ def file_metadata(info: DatasetInfo, table: str, extra: dict | None = None) -> d
 def checked_tables(info: DatasetInfo, today: dt.date | None = None) -> dict[str, pd.DataFrame]:
     """The curated tables, validated and sorted; raises ValidationError listing every failure."""
     raw, where = read_curated(info.path)
-    typed, failures = check_tables(raw, info.coverage, where, today=today, grouped_originators=True)
-    if failures:
-        raise ValidationError(failures, what=f"dataset {info.name} ({info.path})")
+    typed = require_valid(raw, info, where, today)
     for table, key in PRIMARY_KEYS.items():
         if table != "codebook":
             typed[table] = typed[table].sort_values(key, kind="stable").reset_index(drop=True)
@@ -74,14 +72,8 @@ def build(dataset: str = DEFAULT_DATASET, out_dir: Path | None = None,
     files = {t: (len(blobs[f"{t}.parquet"]), sha256_bytes(blobs[f"{t}.parquet"])) for t in c.TABLES}
     blobs[DATAPACKAGE] = dumps_json(descriptor(info, files, rows))
     blobs[MANIFEST] = dumps_json(manifest(info, blobs, rows))
-    changed = []
-    for name, data in blobs.items():
-        target = out / name
-        if not target.exists() or target.read_bytes() != data:
-            atomic_write_bytes(target, data)
-            changed.append(name)
+    changed = write_with_sums(out, blobs)
     hashes = {name: sha256_bytes(data) for name, data in blobs.items()}
-    write_sums(out, hashes)
     if out.resolve() == info.path.resolve():  # the shipped folder: record its anchor for fetch()
         write_anchor(out, info.release, sha256_file(out / SUMS_FILE))
     return BuildResult(dataset, out, rows, hashes, changed)
@@ -89,11 +81,6 @@ def build(dataset: str = DEFAULT_DATASET, out_dir: Path | None = None,
 
 def write_table_schemas(folder: Path) -> list[Path]:
     """Language-neutral Table Schema JSON files (the ``schemas/`` folder of a checkout)."""
-    paths = []
-    for table in c.TABLES:
-        path = Path(folder) / f"{table}.schema.json"
-        data = dumps_json(table_schema(table))
-        if not path.exists() or path.read_bytes() != data:
-            atomic_write_bytes(path, data)
-        paths.append(path)
-    return paths
+    files = {f"{table}.schema.json": dumps_json(table_schema(table)) for table in c.TABLES}
+    write_if_changed(Path(folder), files)
+    return [Path(folder) / name for name in files]

@@ -5,8 +5,9 @@ rejected. Three kinds of warning:
 
 - ``decreasing_cumulative``: a running total (count_type ``flow``) from one originator (its
   ``originator_group`` from originators.toml, so spellings of one name agree) with one start date, for one metric, perpetrator and area, that is lower on a later ``period_end`` than
-  on an earlier one. Qualifiers are read as bounds, so "at least 103" followed by "more than 100"
-  is no decrease; "at least 175" followed by exactly 170 is. Areas are compared by scope and
+  on an earlier one. Qualifiers are read as the data model's intervals
+  (``datamodel.qualifier_interval``), so "at least 103" followed by "more than 100" is no decrease;
+  "at least 175" followed by exactly 170 is, and so is "almost 170" (at most 169). Areas are compared by scope and
   admin-1 p-codes for campaign areas, governorates and nationwide figures, and by the area's
   name (case and spacing ignored) for districts, sub-districts and communities.
 - ``conflicting_values``: one document giving two different values for the same count: metric,
@@ -23,7 +24,6 @@ carry no unexplained warning; ``--strict`` makes the command exit 1 when there i
 
 from __future__ import annotations
 
-import argparse
 import math
 import re
 from collections import Counter
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .errors import EXIT_INVALID, EXIT_OK, ValidationError
+from .datamodel import qualifier_interval
 from .registry import DEFAULT_DATASET, dataset_info
 
 EXPLAIN_MARKERS = ("explained:", "revision:")
@@ -118,17 +118,8 @@ def _area_key(row) -> tuple:
 
 
 def _bounds(row) -> tuple[float, float]:
-    """The interval the figure claims for the true count, from its qualifier."""
-    q, v = row.qualifier, float(row.value)
-    if q == "range":
-        lo = float(row.value_low) if pd.notna(row.value_low) else v
-        hi = float(row.value_high) if pd.notna(row.value_high) else v
-        return lo, hi
-    if q in ("at_least", "more_than"):
-        return v, math.inf
-    if q in ("up_to", "fewer_than"):
-        return 0.0, v
-    return v, v  # exact, approximately, almost: read as the stated number
+    """The interval the figure allows for the true count: what the data model says its qualifier means."""
+    return qualifier_interval(row.qualifier, row.value, row.value_low, row.value_high)
 
 
 def _day(ts) -> str:
@@ -212,13 +203,11 @@ def check_dataset(dataset: str = DEFAULT_DATASET) -> CheckResult:
     Schema errors come first: they raise ValidationError.
     """
     from .curated import read_curated
-    from .validation import check_tables
+    from .validation import require_valid
 
     info = dataset_info(dataset)
     raw, where = read_curated(info.path)
-    typed, failures = check_tables(raw, info.coverage, where)
-    if failures:
-        raise ValidationError(failures, what=f"dataset {info.name} ({info.path}); fix these before `check`")
+    typed = require_valid(raw, info, where, what=f"dataset {info.name} ({info.path}); fix these before `check`")
     ids = [str(v) for v in raw["figures"]["figure_id"]] if "figure_id" in raw["figures"] else []
     places = dict(zip(ids, where["figures"]))
     figures = typed["figures"]
@@ -243,12 +232,3 @@ def summary(result: CheckResult) -> str:
         lines.append("To explain a warning after reviewing it, add 'explained: <why>' (or 'revision: <why>' "
                      "for a source's own correction) to the notes of one of the figures it names.")
     return "\n".join(lines)
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    """Print the warnings; exit 1 only with --strict and at least one unexplained warning."""
-    result = check_dataset(getattr(args, "dataset", DEFAULT_DATASET))
-    print(summary(result))
-    if getattr(args, "strict", False) and result.unexplained:
-        return EXIT_INVALID
-    return EXIT_OK

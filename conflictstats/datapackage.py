@@ -1,11 +1,11 @@
-"""Frictionless exports generated from the pandera models: Table Schemas and datapackage.json.
+"""Frictionless exports generated from the data model: Table Schemas and datapackage.json.
 
 These are derived files (never edited by hand); a test regenerates them and fails on drift.
 """
 
 from __future__ import annotations
 
-from . import contract as c
+from . import datamodel as c
 from .registry import DatasetInfo
 
 _TYPES = {"str": "string", "int": "integer", "date": "date", "list": "array"}
@@ -14,42 +14,30 @@ LICENSES = {  # SPDX id -> (title, url)
     "CC0-1.0": ("CC0 1.0 Universal", "https://creativecommons.org/publicdomain/zero/1.0/"),
     "ODbL-1.0": ("Open Data Commons Open Database License 1.0", "https://opendatacommons.org/licenses/odbl/1-0/"),
 }
-PRIMARY_KEYS = {"sources": "source_id", "figures": "figure_id", "events": "event_id", "codebook": "metric"}
-FOREIGN_KEYS = {
-    "figures": [{"fields": "source_id", "reference": {"resource": "sources", "fields": "source_id"}},
-                {"fields": "metric", "reference": {"resource": "codebook", "fields": "metric"}}],
-    "events": [{"fields": "source_id", "reference": {"resource": "sources", "fields": "source_id"}}],
-}
-
-
 def table_schema(table: str) -> dict:
-    """A Frictionless Table Schema for one table."""
-    from .schemas import MODELS
-    from .tables import column_kinds
-
-    model = MODELS[table].to_schema()
+    """A Frictionless Table Schema for one table, from the data model."""
     fields = []
-    for name, (kind, nullable) in column_kinds(table).items():
-        col = model.columns[name]
-        field = {"name": name, "type": _TYPES[kind], "description": col.description or ""}
-        if kind == "date":
+    for col in c.columns(table):
+        field = {"name": col.name, "type": _TYPES[col.kind], "description": col.description, "hxl": col.hxl}
+        if col.kind == "date":
             field["format"] = "default"
         constraints: dict = {}
-        if not nullable:
+        if not col.nullable:
             constraints["required"] = True
         if col.unique:
             constraints["unique"] = True
-        enum = (col.metadata or {}).get("enum")
-        if enum:
-            constraints["enum"] = list(enum)
-        if kind == "int":
-            constraints["minimum"] = 0
+        if col.enum:
+            constraints["enum"] = list(col.enum)
+        if col.minimum is not None:
+            constraints["minimum"] = col.minimum
         if constraints:
             field["constraints"] = constraints
         fields.append(field)
-    schema = {"fields": fields, "primaryKey": PRIMARY_KEYS[table], "missingValues": [""]}
-    if table in FOREIGN_KEYS:
-        schema["foreignKeys"] = FOREIGN_KEYS[table]
+    schema = {"fields": fields, "primaryKey": c.PRIMARY_KEYS[table], "missingValues": [""]}
+    foreign = c.TABLE_SPECS[table].foreign_keys
+    if foreign:
+        schema["foreignKeys"] = [{"fields": fk.column, "reference": {"resource": fk.table, "fields": fk.target}}
+                                 for fk in foreign]
     return schema
 
 

@@ -10,7 +10,6 @@ Outputs are deterministic: the same release gives the same bytes (no timestamps,
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import re
@@ -19,13 +18,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import contract as c
+from . import datamodel as c
 from .api import load, table_path
 from .datapackage import LIST_SEPARATOR, descriptor
 from .errors import ConflictstatsError, UnreadableError
 from .registry import DEFAULT_DATASET, DatasetInfo, dataset_info
 from .release import MANIFEST
-from .store import SUMS_FILE, atomic_write_bytes, dumps_json, read_sums, read_verified, sha256_bytes, write_sums
+from .manifest import SUMS_FILE, read_sums, read_verified, sha256_bytes, write_with_sums
+from .store import dumps_json
 
 FORMATS = ("csv", "parquet", "xlsx")
 README = "README.md"
@@ -63,11 +63,7 @@ def export(dataset: str = DEFAULT_DATASET, fmt: str = "csv", out_dir: Path | str
     blobs[README] = readme(info, release_name, package, tables, fmt, blobs).encode("utf-8")
 
     out.mkdir(parents=True, exist_ok=True)
-    for name, data in blobs.items():
-        target = out / name
-        if not target.is_file() or target.read_bytes() != data:
-            atomic_write_bytes(target, data)
-    write_sums(out, {name: sha256_bytes(data) for name, data in blobs.items()})
+    write_with_sums(out, blobs)
     return {name: out / name for name in [*blobs, SUMS_FILE]}
 
 
@@ -202,12 +198,3 @@ def _normalise_zip(data: bytes, when) -> bytes:
             info.external_attr = 0o644 << 16
             dst.writestr(info, body)
     return buf.getvalue()
-
-
-def export_command(args: argparse.Namespace) -> int:
-    """`conflictstats export --format csv|parquet|xlsx --out DIR`."""
-    paths = export(args.dataset, args.format, args.out, getattr(args, "release", None))
-    for name, path in paths.items():
-        print(f"{name:<28} {path.stat().st_size:>9} bytes")
-    print(f"exported {args.dataset} as {args.format} to {Path(args.out)} ({len(paths)} files; cite it as README.md says)")
-    return 0

@@ -18,7 +18,6 @@ phrases its own errors; these few lines give exact messages and no leftovers eve
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import ipaddress
 import os
@@ -31,8 +30,9 @@ from pathlib import Path
 
 from .errors import IntegrityError, UnknownNameError, UnreadableError
 from .registry import DEFAULT_DATASET, dataset_info
-from .release import ANCHORS, check_release_name, read_anchors
-from .store import SUMS_FILE, atomic_write_bytes, sha256_bytes, sha256_file, sweep_temporaries
+from .manifest import ANCHORS, SUMS_FILE, parse_listing, read_anchors, require_hash, sha256_bytes, sha256_file
+from .release import check_release_name
+from .store import atomic_write_bytes, sweep_temporaries
 
 ENV_CACHE = "CONFLICTSTATS_DATA"
 ENV_BASE_URL = "CONFLICTSTATS_BASE_URL"
@@ -42,7 +42,7 @@ _CHUNK = 1 << 16
 DEADLINE_FACTOR = 10  # a whole file must arrive within this many ``timeout``s (stops slow drips)
 _LOOPBACK_NAMES = {"localhost"}
 
-__all__ = ["fetch", "release_dir", "cache_root", "fetch_command"]
+__all__ = ["fetch", "release_dir", "cache_root"]
 
 
 def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
@@ -72,10 +72,8 @@ def release_dir(dataset: str, release: str, cache_dir: str | os.PathLike | None 
                               f"`conflictstats fetch --dataset {dataset} --release {release}` first.")
     anchor = read_anchors(info.path).get(release)
     if anchor is not None:
-        got = sha256_file(folder / SUMS_FILE)
-        if got != anchor:
-            raise IntegrityError(f"{folder / SUMS_FILE}: SHA-256 mismatch (expected {anchor} from the package's "
-                                 f"{ANCHORS}, got {got}); fetch the release again.")
+        require_hash(folder / SUMS_FILE, sha256_file(folder / SUMS_FILE), anchor,
+                     f"the package's {ANCHORS} pins it; fetch the release again.")
     return folder
 
 
@@ -104,7 +102,7 @@ def fetch(dataset: str = DEFAULT_DATASET, release: str | None = None, base_url: 
     if not cached and sums_path.exists():
         sums_path.unlink()  # a stale list: the folder counts as incomplete until every file is verified
     sums_bytes = sums_path.read_bytes() if cached else get(SUMS_FILE, anchor)
-    listed = _parse_sums(sums_bytes, f"{get.url(SUMS_FILE)}")
+    listed = parse_listing(sums_bytes.decode("utf-8", errors="replace"), get.url(SUMS_FILE))
     paths = {}
     for name, expected in sorted(listed.items()):
         path = folder / name
@@ -155,20 +153,6 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _parse_sums(data: bytes, where: str) -> dict[str, str]:
-    out = {}
-    for n, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
-        parts = line.split()
-        name = parts[1].lstrip("*") if len(parts) == 2 else ""
-        if len(parts) != 2 or len(parts[0]) != 64 or "/" in name or "\\" in name or name in ("", ".", "..") \
-                or name == SUMS_FILE:
-            raise IntegrityError(f"{where}, line {n}: not a '<sha256>  <file name>' line.")
-        out[name] = parts[0].lower()
-    if not out:
-        raise IntegrityError(f"{where}: lists no files.")
-    return out
-
-
 class _Getter:
     """Downloads one file of one release with retries, and checks it before anyone sees it."""
 
@@ -200,10 +184,8 @@ class _Getter:
             raise IntegrityError(f"{name}: truncated download from {url}: received {len(data)} of {declared} "
                                  f"bytes (expected SHA-256 {expected}, got {got} for the bytes received). "
                                  f"Nothing was written to the cache.")
-        if got != expected:
-            raise IntegrityError(f"{name}: SHA-256 mismatch for {url} (expected {expected}, got {got}, "
-                                 f"{len(data)} bytes): the file is corrupt, truncated or not the published "
-                                 f"one. Nothing was written to the cache.")
+        require_hash(name, got, expected, f"{len(data)} bytes from {url}: the file is corrupt, truncated or "
+                     f"not the published one. Nothing was written to the cache.")
         return data
 
     def _download(self, url: str) -> tuple[bytes, int | None]:
@@ -252,16 +234,3 @@ class _Getter:
 
 class _Transient(Exception):
     """A failure worth retrying (timeout, dropped connection, HTTP 5xx)."""
-
-
-def fetch_command(args: argparse.Namespace) -> int:
-    """`conflictstats fetch`: download and verify a release, then print where its files are."""
-    paths = fetch(args.dataset, getattr(args, "release", None), getattr(args, "base_url", None),
-                  getattr(args, "cache_dir", None), sha256sums=getattr(args, "sha256sums", None),
-                  timeout=getattr(args, "timeout", None) or 30.0)
-    total = sum(p.stat().st_size for p in paths.values())
-    for name, path in sorted(paths.items()):
-        print(f"{name:<18} {path.stat().st_size:>9} bytes  {path}")
-    folder = next(iter(paths.values())).parent
-    print(f"release {folder.name} of {args.dataset}: {len(paths)} files, {total} bytes, all SHA-256 verified, in {folder}")
-    return 0

@@ -31,6 +31,16 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 DATASETS_ENV = "CONFLICTSTATS_DATASETS"
 
 
+_PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+
+
+def repo_root() -> Path | None:
+    """The source checkout this package runs from (the one place that knows it), or None when
+    the package is installed from a wheel."""
+    root = _PACKAGE_PARENT
+    return root if (root / "pyproject.toml").is_file() and (root / "datasets").is_dir() else None
+
+
 def datasets_root() -> Path:
     """The folder holding one sub-folder per dataset.
 
@@ -43,13 +53,12 @@ def datasets_root() -> Path:
     packaged = resources.files("conflictstats").joinpath("datasets")
     if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "datasets"
+    return _PACKAGE_PARENT / "datasets"
 
 
 def in_checkout() -> bool:
     """True when running from a source checkout (the curated text is editable there)."""
-    root = Path(__file__).resolve().parent.parent
-    return (root / "pyproject.toml").is_file() and (root / "datasets").is_dir()
+    return repo_root() is not None
 
 
 def list_datasets() -> list[str]:
@@ -85,6 +94,7 @@ class DatasetInfo:
     coverage_end: dt.date
     campaign_start: dt.date
     campaign_end: dt.date
+    campaign_pcodes: tuple[str, ...]  # admin-1 p-codes of the campaign area (models keep figures inside it)
     authors: tuple[str, ...]
     homepage: str
     path: Path
@@ -130,7 +140,8 @@ def _dataset_info(name: str, root: str) -> DatasetInfo:
             release=d["release"], release_date=d["release_date"], license=d["license"],
             code_license=d["code_license"], coverage_start=d["coverage_start"],
             coverage_end=d["coverage_end"], campaign_start=d["campaign_start"],
-            campaign_end=d["campaign_end"], authors=tuple(d["authors"]), homepage=d["homepage"], path=path,
+            campaign_end=d["campaign_end"], campaign_pcodes=tuple(d["campaign_pcodes"]),
+            authors=tuple(d["authors"]), homepage=d["homepage"], path=path,
         )
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UnreadableError(f"{where}: cannot be read as TOML ({exc}).") from None
@@ -141,3 +152,32 @@ def _dataset_info(name: str, root: str) -> DatasetInfo:
 
 
 _DATE_KEYS = ("release_date", "coverage_start", "coverage_end", "campaign_start", "campaign_end")
+
+
+ORIGINATORS_FILE = "originators.toml"
+
+
+def read_originators() -> list[dict]:
+    """The [[originator]] entries (key, label, type, notes, aliases) of the registry every dataset
+    shares, ``originators.toml`` beside the dataset folders; [] if there is none."""
+    from .curated import load_toml
+
+    path = datasets_root() / ORIGINATORS_FILE
+    return load_toml(path).get("originator", []) if path.is_file() else []
+
+
+def originator_groups() -> dict[str, str]:
+    """Alias (an originator as sources name it) -> group label; refuses an alias in two groups."""
+    out: dict[str, str] = {}
+    for i, entry in enumerate(read_originators(), 1):
+        aliases = entry.get("aliases") if isinstance(entry, dict) else None
+        if not (isinstance(entry.get("label") if isinstance(entry, dict) else None, str)
+                and isinstance(aliases, list) and all(isinstance(a, str) for a in aliases)):
+            raise UnreadableError(f"{ORIGINATORS_FILE}: [[originator]] #{i} needs a text 'label' and an "
+                                  f"'aliases' list of names, e.g. aliases = [\"SNHR\"].")
+        for alias in aliases:
+            if alias in out and out[alias] != entry["label"]:
+                raise UnreadableError(f"{ORIGINATORS_FILE}: '{alias}' is listed under both "
+                                      f"'{out[alias]}' and '{entry['label']}'.")
+            out[alias] = entry["label"]
+    return out

@@ -15,13 +15,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import contract as c
+from . import datamodel as c
 from .errors import IntegrityError, UnreadableError
 from .registry import DatasetInfo
-from .store import SUMS_FILE, atomic_write_bytes, read_sums, sha256_bytes, sha256_file
+from .manifest import (ANCHORS, SUMS_FILE, hash_matches, read_anchors, read_sums, sha256_bytes, sha256_file,
+                       write_if_changed)
 
 MANIFEST = "release.json"
-ANCHORS = "RELEASES"
 CHANGELOG = "CHANGELOG.md"
 CHANGE_KINDS = ("added", "corrected", "removed")
 RELEASE_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$")
@@ -91,24 +91,6 @@ def manifest(info: DatasetInfo, blobs: dict[str, bytes], rows: dict[str, int]) -
     }
 
 
-def read_anchors(folder: Path) -> dict[str, str]:
-    """{release: sha256 of its SHA256SUMS} from a dataset's RELEASES file (empty if none)."""
-    path = Path(folder) / ANCHORS
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    out = {}
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        parts = line.split()
-        if len(parts) != 2 or not re.fullmatch(r"[0-9a-f]{64}", parts[0]):
-            raise IntegrityError(f"{path}, line {n}: not a '<sha256 of SHA256SUMS>  <release>' line.")
-        out[parts[1]] = parts[0]
-    return out
-
-
 def write_anchor(folder: Path, release: str, sums_sha256: str) -> None:
     """Record (or update) one release's anchor, keeping every other release's line."""
     anchors = read_anchors(folder)
@@ -116,9 +98,7 @@ def write_anchor(folder: Path, release: str, sums_sha256: str) -> None:
     head = ("# SHA-256 of each release's SHA256SUMS: the hashes conflictstats.fetch() trusts.\n"
             "# Written by `conflictstats build`; a published release's line must never change.\n")
     text = head + "".join(f"{h}  {r}\n" for r, h in sorted(anchors.items()))
-    path = Path(folder) / ANCHORS
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
-        atomic_write_bytes(path, text.encode())
+    write_if_changed(folder, {ANCHORS: text.encode()})
 
 
 def verify_folder(folder: Path, anchor: str | None = None) -> list[str]:
@@ -132,9 +112,8 @@ def verify_folder(folder: Path, anchor: str | None = None) -> list[str]:
     folder = Path(folder)
     problems = []
     if anchor is not None and (folder / SUMS_FILE).is_file():
-        got = sha256_file(folder / SUMS_FILE)
-        if got != anchor:
-            problems.append(f"{folder / SUMS_FILE}: SHA-256 mismatch (expected {anchor}, got {got})")
+        problem = hash_matches(folder / SUMS_FILE, sha256_file(folder / SUMS_FILE), anchor)
+        problems += [problem] if problem else []
     try:
         sums = read_sums(folder)
     except IntegrityError as exc:
@@ -146,8 +125,8 @@ def verify_folder(folder: Path, anchor: str | None = None) -> list[str]:
             problems.append(f"{path}: listed in {SUMS_FILE} but missing")
             continue
         actual[name] = (path.stat().st_size, sha256_file(path))
-        if actual[name][1] != expected:
-            problems.append(f"{path}: SHA-256 mismatch with {SUMS_FILE} (expected {expected}, got {actual[name][1]})")
+        problem = hash_matches(path, actual[name][1], expected, f"it does not match {SUMS_FILE}")
+        problems += [problem] if problem else []
     for listing in ("datapackage.json", MANIFEST):
         if listing not in actual:
             continue

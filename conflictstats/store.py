@@ -1,13 +1,11 @@
-"""Files on disk: atomic writes, deterministic Parquet, SHA-256 manifests, verified reads.
+"""Files on disk: atomic writes and deterministic Parquet (hashes and manifests: :mod:`.manifest`).
 
 Every write goes to an unnamed temporary file in the target folder (O_TMPFILE on Linux,
 so a killed process leaves nothing behind) and is renamed over the target only when complete.
-Every read of shipped data checks the file's SHA-256 against the folder's ``SHA256SUMS``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -15,24 +13,9 @@ import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
-from .errors import IntegrityError, UnreadableError
 
-SUMS_FILE = "SHA256SUMS"
 TMP_PREFIX = ".conflictstats-tmp-"
 PARQUET_KEY = b"conflictstats"
-MAX_READ_BYTES = 2 * 1024**3  # refuse files larger than this before reading them
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def sweep_temporaries(folder: Path) -> int:
@@ -127,46 +110,6 @@ def parquet_bytes(table) -> bytes:
                    data_page_version="1.0", version="2.6", store_schema=True,
                    write_page_checksum=True)  # a CRC per page: readers detect a changed byte
     return buf.getvalue()
-
-
-def write_sums(folder: Path, hashes: dict[str, str]) -> None:
-    text = "".join(f"{h}  {name}\n" for name, h in sorted(hashes.items()))
-    atomic_write_bytes(Path(folder) / SUMS_FILE, text.encode())
-
-
-def read_sums(folder: Path) -> dict[str, str]:
-    path = Path(folder) / SUMS_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        raise IntegrityError(f"{path}: the checksum manifest is missing, so the data cannot be verified; "
-                             f"run `conflictstats build` to regenerate it.") from None
-    out = {}
-    for n, line in enumerate(text.splitlines(), 1):
-        parts = line.split()
-        if len(parts) != 2 or len(parts[0]) != 64:
-            raise IntegrityError(f"{path}, line {n}: not a '<sha256>  <file>' line.")
-        out[parts[1].lstrip("*")] = parts[0]
-    return out
-
-
-def read_verified(path: Path, expected: str | None) -> bytes:
-    """The file's bytes, refused when they do not match the recorded SHA-256."""
-    try:
-        size = Path(path).stat().st_size
-        if size > MAX_READ_BYTES:
-            raise UnreadableError(f"{path}: {size} bytes is larger than the {MAX_READ_BYTES} bytes "
-                                  f"conflictstats reads.")
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise UnreadableError(f"{path}: cannot be read: {exc.strerror}.") from None
-    if expected is None:
-        raise IntegrityError(f"{path}: no checksum is recorded for this file in {SUMS_FILE}; refusing to read it.")
-    got = sha256_bytes(data)
-    if got != expected:
-        raise IntegrityError(f"{path}: SHA-256 mismatch (expected {expected}, got {got}); the file is "
-                             f"corrupt or was modified. Rebuild it with `conflictstats build` or fetch it again.")
-    return data
 
 
 def parquet_metadata(data_or_path) -> dict:

@@ -1,41 +1,24 @@
 """Turning raw rows into checked, typed tables, and typed tables into Arrow and back.
 
-Column kinds come from the pandera models in :mod:`conflictstats.schemas` (the single
-definition); this module only knows how to read and write each kind.
+Column kinds come from the data model (:mod:`conflictstats.datamodel`, the single definition);
+this module only knows how to read and write each kind.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import contract as c
+from . import datamodel as c
+from .datamodel import column_kinds
 from .errors import Failure
 
-
-
-@lru_cache(maxsize=None)
-def column_kinds(table: str) -> dict[str, tuple[str, bool]]:
-    """{column: (kind, nullable)} with kind one of str, int, date, list."""
-    from .schemas import MODELS  # pandera is only needed when checking, not when loading
-
-    schema = MODELS[table].to_schema()
-    kinds = {}
-    for name in c.COLUMNS[table]:
-        col = schema.columns[name]
-        dtype = str(col.dtype)
-        kind = "int" if dtype == "Int64" else "date" if dtype.startswith("datetime64") else (
-            "list" if dtype == "object" else "str")
-        kinds[name] = (kind, bool(col.nullable))
-    return kinds
 
 
 def _to_list(v: object) -> list[str]:
@@ -215,23 +198,13 @@ def _series(values: list, kind: str):
 
 # --- public dtypes ---------------------------------------------------------------------------
 
-ENUM_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
-    "sources": {"publisher_type": c.PUBLISHER_TYPES, "doc_type": c.DOC_TYPES},
-    "figures": {"qualifier": c.QUALIFIERS, "count_type": c.COUNT_TYPES,
-                "date_precision": c.DATE_PRECISIONS, "area_scope": c.AREA_SCOPES,
-                "originator_type": c.ORIGINATOR_TYPES, "verification": c.VERIFICATIONS},
-    "events": {"kind": c.EVENT_KINDS},
-    "codebook": {"unit": c.UNITS},
-}
-
-
 def to_public(df: pd.DataFrame, table: str, metrics: Sequence[str] | None = None) -> pd.DataFrame:
     """Real dtypes for users: datetime64 dates, categorical enums, nullable ints, str text."""
-    enums = dict(ENUM_COLUMNS[table])
+    enums = c.enum_columns(table)
     if table == "figures" and metrics is not None:
         enums["metric"] = tuple(metrics)
     out = {}
-    for name, (kind, _nullable) in _kinds_light(table).items():
+    for name, (kind, _nullable) in column_kinds(table).items():
         s = df[name]
         if name in enums:
             values = s.astype("object").where(s.notna(), None)
@@ -254,28 +227,13 @@ def to_public(df: pd.DataFrame, table: str, metrics: Sequence[str] | None = None
 
 _ARROW = {"str": pa.string(), "int": pa.int64(), "date": pa.date32(), "list": pa.list_(pa.string())}
 
-# Kinds without pandera, for the light load path (must agree with the models; a test checks it).
-_LIGHT_KINDS: dict[str, dict[str, str]] = {
-    "sources": {"published": "date", "accessed": "date"},
-    "figures": {"value": "int", "value_low": "int", "value_high": "int", "period_start": "date",
-                "period_end": "date", "admin1_pcodes": "list"},
-    "events": {"date": "date", "date_end": "date"},
-    "codebook": {},
-}
-
-
-def _kinds_light(table: str) -> dict[str, tuple[str, bool]]:
-    special = _LIGHT_KINDS[table]
-    return {name: (special.get(name, "str"), True) for name in c.COLUMNS[table]}
-
-
 def arrow_schema_problems(schema: pa.Schema, table: str) -> list[str]:
     """How a file's Arrow schema differs from the table's plain types; empty when it matches.
 
     Needs no pandera, so load() can refuse extra, missing, duplicated or re-typed columns (and
     extension types) before converting anything.
     """
-    want = {name: _ARROW[kind] for name, (kind, _) in _kinds_light(table).items()}
+    want = {name: _ARROW[kind] for name, (kind, _) in column_kinds(table).items()}
     names = list(schema.names)
     problems = []
     dups = sorted({n for n in names if names.count(n) > 1})
@@ -299,14 +257,8 @@ def arrow_schema_problems(schema: pa.Schema, table: str) -> list[str]:
 
 def arrow_schema(table: str, metadata: dict[bytes, bytes] | None = None) -> pa.Schema:
     """Plain Arrow types only (string, int64, date32, list<string>): readable by any Parquet reader."""
-    from .schemas import MODELS
-
-    model_schema = MODELS[table].to_schema()
-    fields = []
-    for name, (kind, nullable) in column_kinds(table).items():
-        desc = model_schema.columns[name].description or ""
-        fields.append(pa.field(name, _ARROW[kind], nullable=nullable,
-                               metadata={b"description": desc.encode()}))
+    fields = [pa.field(col.name, _ARROW[col.kind], nullable=col.nullable,
+                       metadata={b"description": col.description.encode()}) for col in c.columns(table)]
     return pa.schema(fields, metadata=metadata)
 
 

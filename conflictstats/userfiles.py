@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import contract as c
+from . import datamodel as c
 from .errors import UnknownNameError, UnreadableError
-from .store import MAX_READ_BYTES
+from .manifest import MAX_READ_BYTES
+from .registry import DEFAULT_DATASET
 
 MAX_BYTES = MAX_READ_BYTES
 
@@ -111,3 +112,77 @@ def _read_bytes(path: Path) -> bytes:
     if size == 0:
         raise UnreadableError(f"{path}: the file is empty.")
     return path.read_bytes()
+
+
+def validate_path(path: Path, table: str | None = None, dataset: str = DEFAULT_DATASET,
+                  ) -> tuple[list[str], list]:
+    """Check a CSV or Parquet file, or a folder of them (or a curated dataset folder), with the
+    one curated-data check; returns (the tables checked, every failure)."""
+    from .registry import dataset_info
+    from .validation import check_curated
+
+    path = Path(path)
+    info = dataset_info(dataset)
+    if path.is_dir():
+        raw, where = _read_folder(path)
+        _, failures = check_curated(raw, info, where)
+        tables = sorted(raw)
+    else:
+        frame, where = read_table(path)
+        table = table or guess_table(path, list(frame.columns))
+        if table not in c.TABLES:
+            raise UnknownNameError(f"unknown table '{table}'; tables: {', '.join(c.TABLES)}.")
+        raw = {table: frame}
+        # Cross-table rules need the other tables: take them from beside the file, else the dataset.
+        context = _context_tables(path, table, dataset)
+        raw.update({k: v for k, v in context.items() if k != table})
+        wheres = {table: where}
+        _, failures = check_curated(raw, info, wheres)
+        failures = [f for f in failures if f.table == table]
+        tables = [table]
+    return tables, failures
+
+
+def _read_folder(path: Path):
+    if (path / "dataset.toml").is_file():
+        from .curated import read_curated
+
+        return read_curated(path)
+    raw, where = {}, {}
+    for table in c.TABLES:
+        for suffix in (".csv", ".parquet"):
+            f = path / f"{table}{suffix}"
+            if f.is_file():
+                raw[table], where[table] = read_table(f)
+                break
+    if not raw:
+        raise UnreadableError(f"{path}: no table files found (expected sources.csv, figures.csv, ... or .parquet).")
+    return raw, where
+
+
+def _context_tables(path: Path, table: str, dataset: str) -> dict[str, pd.DataFrame]:
+    from .api import load
+
+    out = {}
+    needs = {"figures": ("sources", "codebook"), "events": ("sources",)}.get(table, ())
+    for other in needs:
+        sibling = next((path.parent / f"{other}{s}" for s in (".csv", ".parquet")
+                        if (path.parent / f"{other}{s}").is_file() and path.parent / f"{other}{s}" != path), None)
+        if sibling is not None:
+            out[other] = read_table(sibling)[0]
+        else:
+            df = load(other, dataset)
+            out[other] = as_raw(df)
+    return out
+
+
+def as_raw(df: pd.DataFrame) -> pd.DataFrame:
+    """A loaded table back to plain Python values (None, date, int, str, list), e.g. as context
+    for validation; object columns, so that pandas keeps None as None."""
+    def plain(v: object) -> object:
+        if v is None or v is pd.NaT or (not isinstance(v, list) and pd.isna(v)):
+            return None
+        return v.date() if isinstance(v, pd.Timestamp) else v
+
+    return pd.DataFrame({col: pd.Series([plain(v) for v in df[col]], index=df.index, dtype=object)
+                         for col in df.columns})

@@ -2,42 +2,36 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import pandas as pd
 import pandera.pandas as pa
 
-from .errors import Failure
+from . import datamodel as dm
+from .errors import Failure, ValidationError
 from .schemas import RULE_COLUMNS, Context, schema_for
 from .tables import coerce
 
-_FORMAT_WORDS = {
-    "url": "must be an http(s) address",
-    "language": "must be a two-letter ISO 639-1 code such as 'en'",
-    "hxl": "must be an HXL hashtag such as #affected+killed",
-}
-
-
-def _builtin(column: str, check: str) -> tuple[str, str]:
-    """Rule name and message for pandera's built-in checks."""
-    if check == "field_uniqueness":
-        return "unique", "must be unique; this value is used more than once"
-    if check == "not_nullable":
-        return "required", "a value is required here"
-    if check.startswith("isin("):
-        allowed = re.findall(r"'([^']*)'", check)
-        return "allowed_values", "must be one of: " + ", ".join(allowed)
-    if check.startswith("greater_than_or_equal_to("):
+def _rule_of(check: pa.Check, column: dm.Column | None) -> tuple[str, str]:
+    """Rule name and curator's message of one pandera check, from the check object itself."""
+    if check.error and check.name and not check.error.startswith(f"{check.name}("):
+        return check.name, check.error  # a named rule of conflictstats.schemas
+    stats = check.statistics or {}
+    if check.name == "isin":
+        return "allowed_values", "must be one of: " + ", ".join(map(str, stats.get("allowed_values", ())))
+    if check.name == "greater_than_or_equal_to":
         return "non_negative", "must be zero or more"
-    if check.startswith("str_matches("):
-        return "format", _FORMAT_WORDS.get(column, "must be a lowercase slug (letters a-z, digits, '.', '_', '-')")
-    if check.startswith("str_length("):
-        n = re.findall(r"\d+", check)
-        return "too_short", "must not be empty" if n and n[0] == "1" else f"must be at least {n[0]} characters"
-    if check.startswith("dtype(") or check.startswith("coerce_dtype("):
-        return "type", f"has the wrong type ({check})"
-    return check, check
+    if check.name == "str_matches" and column is not None:
+        return "format", column.pattern_words
+    if check.name == "str_length":
+        n = stats.get("min_value") or 1
+        return "too_short", "must not be empty" if n == 1 else f"must be at least {n} characters"
+    return str(check.name), str(check.error or check.name)
+
+
+# Checks pandera runs without a Check object (check_number is empty): rule and message.
+_BUILTIN = {"field_uniqueness": ("unique", "must be unique; this value is used more than once"),
+            "not_nullable": ("required", "a value is required here")}
 
 
 def check_table(raw: pd.DataFrame, table: str, ctx: Context | None = None,
@@ -46,33 +40,32 @@ def check_table(raw: pd.DataFrame, table: str, ctx: Context | None = None,
     """Parse and validate one table lazily; return the parsed frame and every failure."""
     where = where if where is not None else [""] * len(raw)
     if keys is None:
-        id_col = {"sources": "source_id", "figures": "figure_id", "events": "event_id",
-                  "codebook": "metric"}[table]
+        id_col = dm.PRIMARY_KEYS[table]
         keys = _Keys(raw[id_col]) if id_col in raw.columns else [""] * len(raw)
     frame, failures = coerce(raw, table, where, keys)
     already = {(f.row, f.column) for f in failures}
     broken_cols = {f.column for f in failures if f.row is None}
     schema = schema_for(table, ctx)
-    # Named custom checks, by the message pandera reports (built-ins report their own repr).
-    custom = list(schema.checks) + [ch for col in schema.columns.values() for ch in col.checks]
-    by_error = {ch.error: ch.name for ch in custom if ch.error and not ch.error.startswith(f"{ch.name}(")}
+    spec = {col.name: col for col in dm.columns(table)}
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
         seen: set[tuple] = set()
         for rec in exc.failure_cases.to_dict("records"):
-            idx = rec.get("index")
+            idx, number = rec.get("index"), rec.get("check_number")
             row = None if idx is None or pd.isna(idx) else int(idx)
-            check = str(rec["check"])
-            if rec["schema_context"] == "DataFrameSchema" and check in by_error:
-                rule = by_error[check]
+            has_number = number is not None and not pd.isna(number)
+            if rec["schema_context"] == "DataFrameSchema":
+                if not has_number:
+                    continue  # column presence/strictness is reported by coerce()
+                rule, message = _rule_of(schema.checks[int(number)], None)
                 column = RULE_COLUMNS.get(rule, rec["column"])
-                message = check
-            elif rec["schema_context"] == "DataFrameSchema":
-                continue  # column presence/strictness is reported by coerce()
             else:
                 column = rec["column"]
-                rule, message = (by_error[check], check) if check in by_error else _builtin(column, check)
+                if has_number:
+                    rule, message = _rule_of(schema.columns[column].checks[int(number)], spec.get(column))
+                else:
+                    rule, message = _BUILTIN.get(str(rec["check"]), ("type", f"has the wrong type ({rec['check']})"))
             if column in broken_cols or (row, column) in already:
                 continue
             if (row, column, rule) in seen:
@@ -141,3 +134,32 @@ def check_tables(raw: dict[str, pd.DataFrame], coverage: tuple | None = None,
             out[table], f = check_table(raw[table], table, ctx, where.get(table))
             failures += f
     return out, failures
+
+
+def check_curated(raw: dict[str, pd.DataFrame], info, where: dict[str, Sequence[str]] | None = None,
+                  today=None) -> tuple[dict[str, pd.DataFrame], list[Failure]]:
+    """The one check of a dataset's tables, used by ``build``, ``check`` and ``validate`` alike.
+
+    Figures get their ``originator_group`` from the shared originator registry where they do not
+    carry one, and every figure's originator must be registered; then every rule of the data
+    model runs against ``info``'s coverage (``info`` is the dataset's DatasetInfo).
+    """
+    from .registry import originator_groups
+
+    if "figures" in raw and len(raw["figures"]):
+        figures = raw["figures"].copy()
+        groups = originator_groups()
+        names = figures["originator"] if "originator" in figures else pd.Series([None] * len(figures))
+        found = [groups.get(n) if isinstance(n, str) else None for n in names]
+        given = figures["originator_group"] if "originator_group" in figures else pd.Series([None] * len(figures))
+        figures["originator_group"] = [g if isinstance(g, str) and g.strip() else f for g, f in zip(given, found)]
+        raw = {**raw, "figures": figures}
+    return check_tables(raw, info.coverage, where, today=today, grouped_originators=True)
+
+
+def require_valid(raw: dict[str, pd.DataFrame], info, where=None, today=None, what: str = "") -> dict[str, pd.DataFrame]:
+    """The checked tables; raises ValidationError listing every failure of :func:`check_curated`."""
+    typed, failures = check_curated(raw, info, where, today)
+    if failures:
+        raise ValidationError(failures, what=what or f"dataset {info.name} ({info.path})")
+    return typed

@@ -67,15 +67,6 @@ def valid_raw():
     return copy.deepcopy(VALID)
 
 
-def frames(raw: dict) -> dict:
-    import pandas as pd
-
-    from conflictstats.contract import COLUMNS
-
-    return {t: (pd.DataFrame(rows) if rows else pd.DataFrame(columns=list(COLUMNS[t])))
-            for t, rows in raw.items()}
-
-
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: int = 300):
     """Run the real CLI in a subprocess; returns CompletedProcess with text output."""
     full_env = dict(os.environ)

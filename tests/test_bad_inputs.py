@@ -23,7 +23,7 @@ import conflictstats as cs
 from conflictstats import cli
 from conflictstats.errors import IntegrityError, UnknownNameError, UnreadableError
 from conflictstats.registry import DATASETS_ENV
-from conflictstats.store import MAX_READ_BYTES, SUMS_FILE, read_sums, sha256_file, write_sums
+from conflictstats.manifest import MAX_READ_BYTES, SUMS_FILE, read_sums, sha256_file, write_sums
 from conftest import VALID, run_cli
 from tomlfixtures import NAME, write_dataset
 
@@ -115,7 +115,7 @@ def test_bad_baseline_is_valid(dataset_root, tmp_path):
 @pytest.mark.parametrize("case", _of("source", "dataset", "originators"), ids=str)
 def test_bad_curated_file(case, dataset_root, tmp_path):
     target = {"source": Path("sources") / case.file, "dataset": Path("dataset.toml"),
-              "originators": Path("originators.toml")}[case.kind]
+              "originators": Path("..") / "originators.toml"}[case.kind]
     shutil.copy(BAD / case.file, dataset_root / target)
     named = case.file if case.kind == "source" else target.name
     out = tmp_path / "out"
@@ -315,7 +315,7 @@ def test_bad_inputs_in_real_processes(tmp_path, built):
 
 def test_bad_code_paths_absent():
     """No pickle/marshal/shelve, no eval/exec/compile/__import__; import_module only from the fixed
-    tables of cli.HANDLERS and the package's lazy attributes; pyarrow at or above 14.0.1 (CVE-2023-47248)."""
+    package's lazy attributes; cli.HANDLERS holds functions; pyarrow at or above 14.0.1 (CVE-2023-47248)."""
     import ast
     import re
 
@@ -337,6 +337,6 @@ def test_bad_code_paths_absent():
                     assert literal, f"{rel}:{node.lineno} imports a module named at run time"
                 if name == "import_module":
                     assert literal or rel in {"cli.py", "__init__.py"}, f"{rel}:{node.lineno} imports a module by name"
-    assert set(cli.HANDLERS.values()) == {v for v in cli.HANDLERS.values() if v.startswith("conflictstats.")}
+    assert all(callable(h) for h in cli.HANDLERS.values())
     floor = re.search(r'"pyarrow>=([0-9.]+)"', (Path(cs.__file__).resolve().parent.parent / "pyproject.toml").read_text())
     assert floor and tuple(int(x) for x in floor.group(1).split(".")) >= (14, 0, 1)

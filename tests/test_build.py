@@ -9,7 +9,8 @@ import pytest
 
 from conflictstats.build import build, write_table_schemas
 from conflictstats.registry import dataset_info
-from conflictstats.store import SUMS_FILE, TMP_PREFIX, read_sums, sha256_file
+from conflictstats.manifest import SUMS_FILE, read_sums, sha256_file
+from conflictstats.store import TMP_PREFIX
 from conftest import ROOT, run_cli
 
 DATASET = dataset_info("idlib-2019")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 from conftest import VALID, run_cli
 
@@ -92,3 +93,24 @@ def test_list_and_cite():
 def test_unknown_dataset_is_usage_error():
     proc = run_cli("show", "figures", "--dataset", "../../etc")
     assert proc.returncode == 3 and "not a valid dataset name" in proc.stderr
+
+
+def test_every_usage_error_exits_3():
+    """Usage errors (a filter that does not apply, a bad option value, an unknown command) exit 3."""
+    for args in (("show", "sources", "--metric", "civilians_killed"), ("show", "figures", "--format", "xml"),
+                 ("export", "--format", "ods", "--out", "x"), ("simulate", "--runs", "many"), ("frobnicate",)):
+        proc = run_cli(*args)
+        assert proc.returncode == 3, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+
+
+def test_handlers_live_in_the_cli_only():
+    """One thin CLI: no other module imports argparse or reads parsed options defensively."""
+    import conflictstats
+
+    pkg = Path(conflictstats.__file__).resolve().parent
+    for path in pkg.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "getattr(args" not in text, path
+        if path.name != "cli.py" or path.parent != pkg:
+            assert "import argparse" not in text, path

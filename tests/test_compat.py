@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conflictstats import contract as c
+from conflictstats import datamodel as c
 from conflictstats.registry import DEFAULT_DATASET, dataset_info
 from conflictstats.tables import arrow_schema
 

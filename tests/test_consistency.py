@@ -9,7 +9,8 @@ import pytest
 
 from conflictstats.consistency import KINDS, check_dataset, explanation, find_warnings, summary
 from conflictstats.validation import check_tables
-from conftest import COVERAGE, VALID, frames, run_cli
+from conftest import COVERAGE, VALID, run_cli
+from conflictstats.curated import raw_tables as frames
 from tomlfixtures import datasets_root, write_dataset
 
 D = dt.date

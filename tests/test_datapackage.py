@@ -17,13 +17,14 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conflictstats import contract as c
+from conflictstats import datamodel as c
 from conflictstats.build import build
 from conflictstats.datapackage import descriptor, table_schema
 from conflictstats.export import export
 from conflictstats.registry import DEFAULT_DATASET, dataset_info
-from conflictstats.release import ANCHORS, CHANGELOG, MANIFEST, manifest, read_anchors, read_changelog, verify_folder
-from conflictstats.store import SUMS_FILE, read_sums, sha256_file
+from conflictstats.manifest import ANCHORS, read_anchors
+from conflictstats.release import CHANGELOG, MANIFEST, manifest, read_changelog, verify_folder
+from conflictstats.manifest import SUMS_FILE, read_sums, sha256_file
 
 DS = DEFAULT_DATASET
 INFO = dataset_info(DS)
@@ -102,9 +103,8 @@ def test_changelog_has_a_section_for_the_current_release():
     entry = log[INFO.release]
     assert entry["date"] == INFO.release_date.isoformat()
     assert entry["summary"]
-    ids = {"figures": "figure_id", "sources": "source_id", "events": "event_id", "codebook": "metric"}
     known = set()
-    for t, col in ids.items():
+    for t, col in c.PRIMARY_KEYS.items():
         known |= set(pq.read_table(SHIPPED / f"{t}.parquet", columns=[col]).column(col).to_pylist())
     for kind in ("added", "corrected"):
         for item in entry[kind]:

@@ -8,10 +8,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import conflictstats as cs
-from conflictstats.contract import COLUMNS, TABLES
+from conflictstats.datamodel import COLUMNS, TABLES
 from conflictstats.export import export
 from conflictstats.registry import DEFAULT_DATASET, dataset_info
-from conflictstats.store import read_sums, sha256_file
+from conflictstats.manifest import read_sums, sha256_file
 from conftest import run_cli
 
 DS = DEFAULT_DATASET

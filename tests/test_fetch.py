@@ -19,8 +19,9 @@ from conflictstats.build import build
 from conflictstats.errors import IntegrityError, UnknownNameError, UnreadableError
 from conflictstats.fetch import fetch, release_dir
 from conflictstats.registry import DEFAULT_DATASET, dataset_info
-from conflictstats.release import ANCHORS, read_anchors
-from conflictstats.store import SUMS_FILE, TMP_PREFIX, read_sums, sha256_bytes, sha256_file
+from conflictstats.manifest import ANCHORS, read_anchors
+from conflictstats.manifest import SUMS_FILE, read_sums, sha256_bytes, sha256_file
+from conflictstats.store import TMP_PREFIX
 from conftest import run_cli
 from httpserver import Behaviour, serve
 
@@ -42,6 +43,19 @@ def site(tmp_path, built):
     root = tmp_path / "www"
     shutil.copytree(built, root / DS / REL)
     return root, sha256_file(built / SUMS_FILE)
+
+
+@pytest.fixture
+def shipped_site(tmp_path):
+    """A web root serving the shipped release (every file SHA256SUMS lists, and SHA256SUMS) at
+    /{dataset}/{release}/; yields (root, the served folder, the dataset's info)."""
+    info = dataset_info(DS)
+    root = tmp_path / "www"
+    served = root / DS / info.release
+    served.mkdir(parents=True)
+    for name in [*read_sums(info.path), SUMS_FILE]:
+        shutil.copy2(info.path / name, served / name)
+    return root, served, info
 
 
 @pytest.fixture
@@ -201,17 +215,12 @@ def test_malformed_release_names_never_reach_the_file_system(release, cache):
         fetch(DS, release or "/", base_url="https://127.0.0.1", sha256sums="0" * 64)
 
 
-def test_shipped_release_is_pinned_by_the_package_anchor(tmp_path, cache):
+def test_shipped_release_is_pinned_by_the_package_anchor(shipped_site, cache):
     """The shipped folder is the published release: RELEASES pins its SHA256SUMS, no hash needed."""
-    info = dataset_info(DS)
+    root, _, info = shipped_site
     anchors = read_anchors(info.path)
     assert anchors.get(info.release) == sha256_file(info.path / SUMS_FILE), \
         f"{info.path / ANCHORS} is stale: run `conflictstats build`"
-    root = tmp_path / "www"
-    served = root / DS / info.release
-    served.mkdir(parents=True)
-    for name in [*read_sums(info.path), SUMS_FILE]:
-        shutil.copy2(info.path / name, served / name)
     with serve(root) as srv:
         paths = fetch(DS, base_url=srv.url)
         assert paths[SUMS_FILE].parent == cache / DS / info.release
@@ -236,13 +245,8 @@ def test_load_verifies_fetched_files_like_shipped_ones(site, cache):
         cs.load("codebook", DS, release=REL)
 
 
-def test_cli_fetch_prints_files_and_exit_codes(tmp_path):
-    info = dataset_info(DS)
-    root = tmp_path / "www"
-    served = root / DS / info.release
-    served.mkdir(parents=True)
-    for name in [*read_sums(info.path), SUMS_FILE]:
-        shutil.copy2(info.path / name, served / name)
+def test_cli_fetch_prints_files_and_exit_codes(shipped_site, tmp_path):
+    root, served, _ = shipped_site
     with serve(root) as srv:
         ok = run_cli("fetch", "--base-url", srv.url, "--cache-dir", str(tmp_path / "c"))
         assert ok.returncode == 0, ok.stderr

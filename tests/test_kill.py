@@ -23,10 +23,11 @@ from pathlib import Path
 import pytest
 
 from conflictstats.api import read_table_file
-from conflictstats.contract import TABLES
+from conflictstats.datamodel import TABLES
 from conflictstats.errors import IntegrityError
 from conflictstats.registry import DATASETS_ENV
-from conflictstats.store import SUMS_FILE, TMP_PREFIX, read_sums
+from conflictstats.manifest import SUMS_FILE, read_sums
+from conflictstats.store import TMP_PREFIX
 from conftest import ROOT
 
 BUILD_KILLS = 20
@@ -195,6 +196,7 @@ def datasets(tmp_path_factory):
     for label in ("old", "new"):
         root = base / label
         shutil.copytree(src, root / NAME)
+        shutil.copy(src.parent / "originators.toml", root / "originators.toml")  # the shared registry
         docs = sorted((root / NAME / "sources").glob("*.toml"))
         kept = docs[::5]
         for p in set(docs) - set(kept) | (set(kept[::10]) if label == "old" else set()):
@@ -209,8 +211,8 @@ def test_kill_build_leaves_old_or_new_files(datasets):
     base, roots = datasets
     out = base / "out-build"
     old_dir = roots["old"] / NAME
-    old = {n: d for n, d in _files(old_dir).items() if not n.startswith("sources/") and n.endswith(
-        (".parquet", ".json", SUMS_FILE))}
+    built = set(read_sums(old_dir)) | {SUMS_FILE}  # what build wrote there (not evaluation.json, ...)
+    old = {n: d for n, d in _files(old_dir).items() if n in built}
     _restore(out, old)
     cmd = _cli("build", "--out", str(out))
     env = _env(roots["new"])
@@ -235,7 +237,7 @@ def test_kill_build_leaves_old_or_new_files(datasets):
 
 def _report_exists() -> bool:
     try:
-        return hasattr(importlib.import_module("conflictstats.report"), "report_command")
+        return hasattr(importlib.import_module("conflictstats.report"), "build_report")
     except ImportError:
         return False
 

@@ -141,10 +141,11 @@ def test_explicit_breakpoints_and_none(synthetic):
     assert r1.converged and len(r1.trend_table()) == 1
 
 
-def test_cli_simulate_json():
-    out = subprocess.run([sys.executable, "-m", "conflictstats", "simulate", "--runs", "2",
-                          "--json"], capture_output=True, text=True, check=True)
-    out = json.loads(out.stdout)
+def test_cli_simulate_json(capsys):
+    from conflictstats.cli import main
+
+    assert main(["simulate", "--runs", "2", "--seed", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
     for key in ("coverage_80", "coverage_95", "median_abs_log_ratio", "interval_score",
                 "baseline_carry_forward", "baseline_interpolate", "n_held_out"):
         assert key in out

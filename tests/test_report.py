@@ -98,7 +98,7 @@ def test_numbers_in_the_text_come_from_the_data(built_report):
     """The counts the report states are the loaded tables' counts, and the sources list is complete."""
     import conflictstats as cs
     from conflictstats.report.doc import fmt_int
-    from conflictstats.store import read_sums
+    from conflictstats.manifest import read_sums
 
     out = built_report[0]
     md = (out / "report.md").read_text(encoding="utf-8")
@@ -119,12 +119,13 @@ def test_report_text_follows_the_data():
     """Dropping figures changes the stated numbers: nothing is typed in."""
     from conflictstats.report.context import DataContext
     from conflictstats.report.doc import Para
+    from conflictstats.report.fitted import EVALUATION_FILE, Evaluation
     from conflictstats.report.sections import Builder
 
     ctx = DataContext("idlib-2019")
     n = len(ctx.figures)
     ctx.tables["figures"] = ctx.figures.iloc[: n // 2]
-    builder = Builder(ctx, runs={}, backtest_done=False)
+    builder = Builder(ctx, runs={}, evaluation=Evaluation.read(ctx.info.path / EVALUATION_FILE))
     builder.summary()
     text = " ".join(b.text for b in builder.doc.blocks if isinstance(b, Para))
     assert f"This release holds {n // 2:,} figures" in text

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from conflictstats.validation import check_tables
-from conftest import COVERAGE, frames
+from conftest import COVERAGE
+from conflictstats.curated import raw_tables as frames
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -120,11 +121,11 @@ def test_rule_fails(valid_raw, table, mutate, column, rule):
 
 def test_every_named_rule_is_exercised():
     """The named checks of the models and context all appear in CASES (a new rule needs a test)."""
-    from conflictstats.schemas import RULE_COLUMNS, FiguresModel
+    from conflictstats.schemas import RULE_COLUMNS, model
 
     tested = {rule for _, _, _, rule in CASES} | {"originator_registered"}
     assert set(RULE_COLUMNS) <= tested
-    assert "known_admin1_pcodes" in tested and FiguresModel.to_schema()
+    assert "known_admin1_pcodes" in tested and model("figures")
 
 
 def test_originator_registered(valid_raw):

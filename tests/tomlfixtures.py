@@ -67,7 +67,8 @@ def write_dataset(root: Path, raw: dict, name: str = NAME) -> Path:
     (folder / "codebook.toml").write_text(
         "\n".join(toml_table("[[metric]]", m) for m in raw["codebook"]), encoding="utf-8")
     names = sorted({f["originator"] for f in raw["figures"] if isinstance(f.get("originator"), str)})
-    (folder / "originators.toml").write_text(originators_text(names), encoding="utf-8")
+    # the registry every dataset under this root shares
+    (Path(root) / "originators.toml").write_text(originators_text(names), encoding="utf-8")
     for src in raw["sources"]:
         sid = src["source_id"]
         figs = [f for f in raw["figures"] if f.get("source_id") == sid]

@@ -17,6 +17,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from ..registry import DEFAULT_DATASET
 from ._blas import single_thread_blas
 from ._common import campaign_window
 from .latent import LatentCountModel
@@ -84,7 +85,9 @@ def fit_observations(obsset: ObservationSet, events: pd.DataFrame | None = None,
         cands = []
     else:
         cands = [Breakpoint(pd.Timestamp(d).normalize(), "given") for d in breakpoints]
-    breaks, dropped = select_breakpoints(cands, day0, n_days, s_idx, e_idx)
+    # a break needs data on both sides: the edge rule counts from the last reported day, not
+    # from the end of a domain widened for predictions
+    breaks, dropped = select_breakpoints(cands, day0, int(e_idx.max()) + 1, s_idx, e_idx)
     X, names = design(day0, n_days, breaks, cs + (ce - cs) / 2)
     model = LatentCountModel(obs, X, names, groups, day0, DAILY_SUFFIX, fixed=fixed)
     theta0 = V0 = None
@@ -141,7 +144,7 @@ def originator_aliases(figures: pd.DataFrame) -> dict[str, str]:
     return pairs
 
 
-def fit(metric: str, dataset: str | None = None, area: str | None = None,
+def fit(metric: str, dataset: str = DEFAULT_DATASET, area: str | None = None,
         breakpoints: str | Sequence | None = "events", figures: pd.DataFrame | None = None,
         events: pd.DataFrame | None = None, **kw) -> LatentResults:
     """Fit the latent daily-count model for one metric of a dataset.
@@ -153,9 +156,7 @@ def fit(metric: str, dataset: str | None = None, area: str | None = None,
     group fixed at 0), ``seed``, ``missing_start`` ("campaign_start" or "drop"), ``campaign``.
     """
     from conflictstats.api import load  # the package loader; imported lazily
-    from conflictstats.registry import DEFAULT_DATASET
 
-    dataset = dataset or DEFAULT_DATASET
     if figures is None:
         figures = load("figures", dataset=dataset)
     if events is None:

@@ -16,6 +16,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from ..registry import DEFAULT_DATASET
 from ._common import campaign_window
 from .baselines import baseline_prediction, scores
 from .observations import SHORT_DAYS, build_observations
@@ -103,7 +104,7 @@ MODES = ("lodo", "forecast")
 FORECAST_STEP_DAYS = 14
 
 
-def backtest(metric: str, dataset: str | None = None, figures: pd.DataFrame | None = None,
+def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame | None = None,
              events: pd.DataFrame | None = None, area: str | None = None,
              breakpoints="events", details: bool = False, documents: list[str] | None = None,
              mode: str = "lodo", fix_variances: bool = True, **kw) -> dict:
@@ -116,13 +117,13 @@ def backtest(metric: str, dataset: str | None = None, figures: pd.DataFrame | No
     full-data estimate in leave-one-out refits (each refit then only moves the latent mode).
     """
     from conflictstats.api import load
-    from conflictstats.registry import DEFAULT_DATASET
 
     from . import fit_observations, originator_aliases
 
     if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    dataset = dataset or DEFAULT_DATASET
+        from conflictstats.errors import UnknownNameError
+
+        raise UnknownNameError(f"unknown backtest mode {mode!r}; the modes are {', '.join(MODES)}")
     figures = load("figures", dataset=dataset) if figures is None else figures
     events = load("events", dataset=dataset) if events is None else events
     campaign = kw.pop("campaign", None) or campaign_window(dataset)

@@ -268,12 +268,19 @@ class LatentCountModel:
         Je = np.hstack([P @ self.X, P, self.R.toarray()])
         return np.einsum("ij,ij->i", Je @ S, Je)
 
+    def trend_prior_precision(self) -> np.ndarray:
+        sd = {"log_level": 20.0, "trend_per_week": 0.5}
+        return np.array([1.0 / (sd.get(n, 1.5 if n.startswith("jump_") else 0.5)) ** 2
+                         for n in self.trend_names])
+
     def prior(self, V: Variances) -> np.ndarray:
         """Prior precision of the latent vector (the mean is 0 except gamma's kind means)."""
         L = self.lay
         P = np.zeros((L.size, L.size))
-        P[L.beta, L.beta] = np.eye(L.p) / 10.0 ** 2
-        P[L.beta.start, L.beta.start] = 1.0 / 20.0 ** 2
+        # weakly informative trend priors: a level change beyond e^3 at one event, or a change
+        # of growth beyond 1 log unit a week, is implausible; without them a break near the
+        # edge of the data extrapolates without bound
+        P[L.beta, L.beta] = np.diag(self.trend_prior_precision())
         P[L.u, L.u] = self.Qu / V.sigma_u2
         P[L.v, L.v] = np.eye(L.D) / V.sigma_v2
         # gamma_g - mu_kind(g) ~ N(0, tau2): precision on the difference

@@ -14,16 +14,16 @@ interval ``[lo, hi]`` for the count: ``lo == hi`` is exact, ``hi == inf`` right-
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from ..datamodel import qualifier_interval as figure_interval
+from ..datamodel import rounding_half_width, rounding_unit  # noqa: F401 (part of this module's API)
 from ._common import CAMPAIGN_PCODES
 
-RIGHT = ("at_least", "more_than")
 POOLED = "other originators (pooled)"
 OUTSIDE_DAYS = 31
 # Figures over a window of at most this many days ("killed today") are mostly partial daily
@@ -33,7 +33,6 @@ SHORT_DAYS = 3
 # Originators with fewer figures share one pooled coverage offset.
 MIN_GROUP_OBS = 3
 DAILY_SUFFIX = " (daily tallies)"
-LEFT = ("almost", "up_to", "fewer_than")
 
 
 @dataclass
@@ -47,74 +46,10 @@ class ObservationSet:
     notes: list[str] = field(default_factory=list)
 
 
-def rounding_half_width(value: float) -> float:
-    """Half the rounding unit a reported number implies (270,000 -> 5,000), clamped.
-
-    "About 270,000" is read as the count rounded to its last non-zero digit; the band is kept
-    between 2.5% and 10% of the value so that neither "about 1,000" nor "about 12" is read as
-    more (or less) precise than sources usually are.
-    """
-    v = abs(int(value))
-    if v == 0:
-        return 0.5
-    zeros = 0
-    while v % 10 == 0 and v > 0:
-        v //= 10
-        zeros += 1
-    unit = 10.0 ** zeros
-    return float(min(max(unit / 2.0, 0.025 * value, 0.5), max(0.10 * value, 0.5)))
-
-
-def figure_interval(qualifier: str, value: float, low: float | None = None,
-                    high: float | None = None) -> tuple[float, float]:
-    """The interval of counts a standalone figure is consistent with (its likelihood term)."""
-    if qualifier == "exact":
-        return value, value
-    if qualifier == "approximately":
-        h = rounding_half_width(value)
-        return max(0.0, math.ceil(value - h)), math.floor(value + h)
-    if qualifier == "at_least":
-        return value, math.inf
-    if qualifier == "more_than":
-        return value + 1, math.inf
-    if qualifier in ("almost", "fewer_than"):
-        return 0.0, max(value - 1, 0.0)
-    if qualifier == "up_to":
-        return 0.0, value
-    if qualifier == "range":
-        lo = value if low is None or pd.isna(low) else float(low)
-        hi = value if high is None or pd.isna(high) else float(high)
-        return lo, hi
-    return value, value
-
-
-def rounding_unit(value: float) -> float:
-    """The unit a reported number is rounded to, from its trailing zeros (5,900 -> 100)."""
-    v = abs(int(value))
-    if v == 0:
-        return 1.0
-    unit = 1
-    while v % 10 == 0:
-        v //= 10
-        unit *= 10
-    return float(unit)
-
-
 def _finite_interval(qualifier: str, value: float, low, high) -> tuple[float, float]:
-    """A bounded version of :func:`figure_interval` (the Gaussian model needs finite bands).
-
-    "At least 5,900" is read as a count rounded down to its last non-zero digit, so in
-    ``[5,900, 6,000)``; "almost" / "up to 500" as rounded up, in ``(400, 500]``. Sources that
-    say "at least" about a running toll almost always give their documented count floored to a
-    round number; a figure that is a true lower bound far below the count is not modelled.
-    """
-    lo, hi = figure_interval(qualifier, value, low, high)
-    width = rounding_unit(value)
-    if math.isinf(hi):
-        hi = lo + width
-    if qualifier in LEFT:
-        lo = max(0.0, hi - width)
-    return lo, hi
+    """A bounded :func:`figure_interval` (the Gaussian model needs finite bands); the data model
+    (``conflictstats.datamodel.qualifier_interval``) says what each qualifier means."""
+    return figure_interval(qualifier, value, low, high, finite=True)
 
 
 # Fallback for frames without an originator_group column (curated data has one, from

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..registry import DEFAULT_DATASET
 from ._common import campaign_window, events_frame, figures_frame
 
 ORIGINATORS = ("Monitor A", "Monitor B", "Agency C", "Agency D")
@@ -47,7 +48,7 @@ def _qualify(rng: np.random.Generator, true: int) -> tuple[str, int]:
 
 
 def synthetic_campaign(seed: int, level: float | None = None, day_k: float = 8.0,
-                       originator_k: float = 30.0, dataset: str | None = None):
+                       originator_k: float = 30.0, dataset: str = DEFAULT_DATASET):
     """One synthetic campaign over the dataset's campaign window.
 
     Returns ``(figures_df, events_df, truth)``; the frames have the loader's columns and
@@ -56,10 +57,8 @@ def synthetic_campaign(seed: int, level: float | None = None, day_k: float = 8.0
     originator and the realised campaign ``total``. Every draw comes from
     ``numpy.random.default_rng(seed)``.
     """
-    from conflictstats.registry import DEFAULT_DATASET
-
     rng = np.random.default_rng(seed)
-    cs, ce = campaign_window(dataset or DEFAULT_DATASET)
+    cs, ce = campaign_window(dataset)
     dates = pd.date_range(cs, ce, freq="D")
     T = len(dates)
     mid = (T - 1) / 2.0

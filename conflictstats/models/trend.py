@@ -14,12 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-# Event kinds that can change the level or slope of violence, in order of priority: a truce,
-# its collapse or the start of an offensive changes the whole front; an "escalation" is one
-# report of heavier fighting (there are many). Town captures and single attacks are drawn on
-# the plots but are not breakpoints (too many, too local).
-BREAK_KINDS = ("offensive_start", "truce_collapsed", "truce_announced", "ceasefire",
-               "escalation")
+from ..datamodel import BREAKPOINT_KINDS
+
+# Event kinds that can change the level or slope of violence, in order of priority: one
+# definition, in the data model (the report labels exactly these).
+BREAK_KINDS = BREAKPOINT_KINDS
 MIN_GAP_DAYS = 14
 MIN_EDGE_DAYS = 14
 MAX_BREAKS = 4

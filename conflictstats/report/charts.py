@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 import pandas as pd
 
+from ..datamodel import LOWER_BOUND_QUALIFIERS, UPPER_BOUND_QUALIFIERS
 from .context import KEY_EVENT_KINDS, EventMark
 
 WIDTH = 9.0
@@ -26,8 +27,9 @@ RC = {"svg.hashsalt": "conflictstats-report", "svg.fonttype": "path", "font.fami
       "path.simplify": True, "axes.spines.top": False, "axes.spines.right": False}
 SVG_META = {"Date": None, "Creator": None, "Contributor": None, "Identifier": None,
             "Source": None, "Format": None, "Type": None}
-LOWER_MARK = ("at_least", "more_than")
-UPPER_MARK = ("up_to", "almost", "fewer_than")
+# Figures that are bounds, by what the data model says their qualifier allows.
+LOWER_MARK = LOWER_BOUND_QUALIFIERS
+UPPER_MARK = UPPER_BOUND_QUALIFIERS
 
 
 @contextmanager

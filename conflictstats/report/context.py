@@ -11,18 +11,18 @@ from functools import cached_property
 
 import pandas as pd
 
-from .. import contract as c
+from .. import datamodel as c
 from ..api import load
 from ..registry import DatasetInfo, dataset_info
-from ..store import SUMS_FILE, read_sums, sha256_file
+from ..manifest import SUMS_FILE, read_sums, sha256_file
 
 # The metrics the issue names; more are added when the data allows (see ``main_metrics``).
 CORE_METRICS = ("people_displaced", "civilians_killed", "children_killed")
 # Another metric gets its own section when it has this many flow figures from >= 2 originators.
 EXTRA_MIN_FLOW = 40
-# Event kinds that can change the trend: labelled on every time axis (others are thin lines).
-KEY_EVENT_KINDS = ("offensive_start", "truce_announced", "truce_collapsed", "ceasefire",
-                   "town_captured")
+# Event kinds that can change the trend (the models' breakpoint candidates, from the data
+# model): labelled on every time axis (others are thin lines).
+KEY_EVENT_KINDS = c.BREAKPOINT_KINDS
 # Events of one kind within this many days are one labelled episode.
 EPISODE_DAYS = 3
 # Figures whose window starts this close to the campaign start count as "since the start".

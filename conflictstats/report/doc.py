@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+NOT_AVAILABLE = "Not available in this build"
 INLINE = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)|`([^`]+)`")
 
 
@@ -103,3 +104,12 @@ def fmt_date(d) -> str:
 
 def _missing(x: object) -> bool:
     return x is None or bool(pd.isna(x))
+
+
+def prose(name: str, **values: object) -> list[str]:
+    """The paragraphs of ``text/<name>.md`` beside this module (blank-line separated; line breaks
+    inside a paragraph are spaces), with ``{placeholders}`` filled from ``values``."""
+    from importlib import resources
+
+    text = resources.files(__package__).joinpath("text", f"{name}.md").read_text(encoding="utf-8")
+    return [" ".join(par.split()).format(**values) for par in text.split("\n\n") if par.strip()]

@@ -1,4 +1,4 @@
-"""Model runs for the report: one fit (and optionally one backtest) per main metric.
+"""Model runs for the report (one fit per main metric) and the recorded evaluation it quotes.
 
 The models are conflictstats.models (the statistician's code); this module only calls them
 and turns a failure into a plain "not available in this build" note instead of a crash, so one
@@ -33,8 +33,6 @@ class ModelRun:
     daily: pd.DataFrame | None = None
     trend: pd.DataFrame | None = None
     coverage: pd.DataFrame | None = None
-    backtest: dict | None = None
-    backtest_error: str | None = None
     seconds: float = 0.0
     selfcheck: str | None = None  # set when the model contradicts its reference's own longest report
     reference_report: str | None = None  # the reference's own longest report, shown beside the totals
@@ -118,64 +116,59 @@ def self_check(res) -> tuple[str | None, str | None]:
             f"interval for that window ({lo:,.0f}–{hi:,.0f}); its totals on this scale are not reliable")
 
 
-def backtest_metric(ctx: DataContext, run: ModelRun) -> None:
-    """Leave-one-document-out backtest of one metric, stored on ``run``."""
-    try:
-        from ..models.backtest import backtest
-
-        out = backtest(run.metric, dataset=ctx.info.name, figures=ctx.figures, events=ctx.events,
-                       campaign=ctx.campaign())
-        run.backtest = {k: v for k, v in out.items() if k not in ("predictions", "seconds")}
-    except Exception as exc:  # noqa: BLE001
-        run.backtest_error = f"the backtest failed ({_why(exc)})"
+EVALUATION_FILE = "evaluation.json"  # beside dataset.toml: the recorded runs a dataset's report quotes
 
 
-BENCHMARK = "benchmarks/results/models.json"
-PERFORMANCE = "benchmarks/results/full.json"
+@dataclass(frozen=True)
+class Evaluation:
+    """Recorded evaluation results the report quotes, an explicit input of the build.
 
-
-def simulation_benchmark() -> dict | None:
-    """The recorded simulation scores (``benchmarks/bench_models.py``) of a checkout, if any.
-
-    Why recorded, not rerun: the simulation fits hundreds of synthetic campaigns (minutes), far
-    beyond the build budget; the report names the file and the run's size and seed instead.
+    Why recorded, not rerun: the simulation fits hundreds of synthetic campaigns and the
+    backtests refit the model once per document (minutes), far beyond the build budget; the
+    report names the file and the runs' size and seed instead. ``models`` holds what
+    ``benchmarks/bench_models.py`` recorded, ``performance`` what ``benchmarks/run.py`` measured.
     """
-    sim = _recorded(BENCHMARK, "simulation")
-    return sim if isinstance(sim, dict) and "coverage_95" in sim else None
 
+    name: str
+    models: dict
+    performance: dict
 
-def simulation_bootstrap() -> dict | None:
-    """The recorded bootstrap-versus-Wald check of the simulation, if any."""
-    boot = _recorded(BENCHMARK, "simulation_bootstrap")
-    return boot if isinstance(boot, dict) and "break_coverage_95_bootstrap" in boot else None
+    @classmethod
+    def read(cls, path) -> "Evaluation":
+        import json
+        from pathlib import Path
 
+        from ..errors import UnreadableError
 
-def _recorded(relpath: str, key: str):
-    """One entry of a JSON file the benchmarks wrote into a checkout (None elsewhere or if absent)."""
-    import json
-    from pathlib import Path
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls(path.name, {}, {})  # the sections then say "not available in this build"
+        except (OSError, ValueError) as exc:
+            raise UnreadableError(f"{path}: cannot be read as evaluation results (JSON): {exc}.") from None
+        if not isinstance(data, dict):
+            raise UnreadableError(f"{path}: evaluation results must be a JSON object.")
+        return cls(path.name, data.get("models") or {}, data.get("performance") or {})
 
-    from .. import registry
+    def simulation(self) -> dict | None:
+        """The recorded simulation scores, if any."""
+        sim = self.models.get("simulation")
+        return sim if isinstance(sim, dict) and "coverage_95" in sim else None
 
-    if not registry.in_checkout():
-        return None
-    path = Path(registry.__file__).resolve().parent.parent / relpath
-    try:
-        return json.loads(path.read_text(encoding="utf-8")).get(key)
-    except (OSError, ValueError):
-        return None
+    def simulation_bootstrap(self) -> dict | None:
+        """The recorded bootstrap-versus-Wald check of the simulation, if any."""
+        boot = self.models.get("simulation_bootstrap")
+        return boot if isinstance(boot, dict) and "break_coverage_95_bootstrap" in boot else None
 
+    def backtests(self) -> dict | None:
+        """Real-data leave-one-document-out scores, per metric."""
+        return self.models.get("real_data")
 
-def performance_benchmark() -> dict | None:
-    """Recorded speed and memory measurements (``benchmarks/run.py``), if any."""
-    return _recorded(PERFORMANCE, "benchmarks")
+    def performance_benchmark(self) -> dict | None:
+        """Recorded speed and memory measurements, if any."""
+        return self.performance.get("benchmarks")
 
-
-def performance_benchmark_machine() -> dict | None:
-    """The machine those measurements were taken on."""
-    return _recorded(PERFORMANCE, "machine")
-
-
-def recorded_backtests() -> dict | None:
-    """Real-data leave-one-document-out scores recorded by ``benchmarks/bench_models.py``, per metric."""
-    return _recorded(BENCHMARK, "real_data")
+    def performance_machine(self) -> dict | None:
+        """The machine those measurements were taken on."""
+        return self.performance.get("machine")

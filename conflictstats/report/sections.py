@@ -12,22 +12,21 @@ import pandas as pd
 from . import charts
 from .context import (CORE_METRICS, KEY_EVENT_KINDS, MAX_SHARED_WINDOWS, SINCE_START_DAYS, TOP_ORIGINATORS,
                       DataContext)
-from .doc import (Document, Figure, Heading, Items, Para, fmt_date, fmt_int, fmt_num, fmt_pct,
-                  slug, table)
-from .fitted import (BENCHMARK, PERFORMANCE, ModelRun, performance_benchmark, performance_benchmark_machine,
-                     recorded_backtests, simulation_benchmark, simulation_bootstrap)
+from .doc import (NOT_AVAILABLE, Document, Figure, Heading, Items, Para, fmt_date, fmt_int, fmt_num, fmt_pct,
+                  prose, slug, table)
+from .evaluation import EvaluationSections
+from .fitted import Evaluation, ModelRun
 
-NOT_AVAILABLE = "Not available in this build"
 HRDAG = "https://hrdag.org/2013/06/18/what-we-know-and-what-we-dont-know-about-syria/"
 
 
-class Builder:
+class Builder(EvaluationSections):
     """Assembles the Document and the chart files from a DataContext and model runs."""
 
-    def __init__(self, ctx: DataContext, runs: dict[str, ModelRun], backtest_done: bool):
+    def __init__(self, ctx: DataContext, runs: dict[str, ModelRun], evaluation: Evaluation):
         self.ctx = ctx
+        self.evaluation = evaluation
         self.runs = runs
-        self.backtest_done = backtest_done
         info = ctx.info
         self.doc = Document(title=info.title,
                             subtitle=f"Campaign report for dataset {info.name}, release {info.release} "
@@ -316,211 +315,14 @@ class Builder:
                    "Dot chart of the values different originators reported for the same windows",
                    "One row per window; one dot per originator's figure (log scale).")
 
-    def model_checking(self) -> None:
-        ctx = self.ctx
-        self.h(2, "Model checking")
-        self.simulation()
-        self.h(3, "Leave-one-document-out backtest on the real figures")
-        self.p("Leave-one-document-out backtest: every document's figures are removed in turn, the model "
-               "is refitted on the rest, and the removed figures are predicted for their originator and "
-               "window. The same figures are predicted by two naive baselines: carrying the originator's "
-               "nearest earlier total forward (scaled by window length), and interpolating linearly "
-               "between reported totals. Good intervals cover about as often as they claim; a lower "
-               "interval score is better.")
-        recorded = {}
-        if not self.backtest_done:
-            docs = [f"{fmt_int(ctx.flow_documents(m))} for {ctx.label(m).lower()}" for m in ctx.modelled_metrics]
-            recorded = {m: v["backtest"] for m, v in (recorded_backtests() or {}).items()
-                        if isinstance(v, dict) and isinstance(v.get("backtest"), dict)}
-            self.p(f"The backtest refits the model once per document that contributes flow figures "
-                   f"({', '.join(docs)}), which takes far longer than this report's build budget. "
-                   + (f"The scores below are read from `{BENCHMARK}` (written by `python benchmarks/bench_models.py`), "
-                      f"not recomputed at build time; rerun them with `conflictstats backtest --metric M`."
-                      if recorded else f"{NOT_AVAILABLE}: run `conflictstats backtest --metric M`."), note=True)
-            if not recorded:
-                return
-        rows, points = [], []
-        names = {"model": None, "carry forward": "baseline_carry_forward", "interpolate": "baseline_interpolate"}
-        for metric in ctx.modelled_metrics:
-            run = self.runs.get(metric)
-            bt = recorded.get(metric) if not self.backtest_done else (run.backtest if run is not None else None)
-            if bt is None:
-                why = ((run.backtest_error or run.error) if run is not None else "not modelled") or "not recorded"
-                rows.append([ctx.label(metric), "–", "–", "–", "–", "–", f"{NOT_AVAILABLE}: {why}"])
-                continue
-            for method, key in names.items():
-                s = bt if key is None else bt.get(key, {})
-                rows.append([ctx.label(metric), method, fmt_int(bt.get("n_held_out")),
-                             fmt_num(s.get("coverage_80")), fmt_num(s.get("coverage_95")),
-                             fmt_num(s.get("median_abs_log_ratio")), fmt_num(s.get("interval_score"), 1)])
-                for nominal, k in ((0.80, "coverage_80"), (0.95, "coverage_95")):
-                    if s.get(k) is not None:
-                        points.append({"metric": ctx.label(metric), "method": method, "nominal": nominal,
-                                       "observed": float(s[k])})
-        self.doc.add(table(["metric", "method", "held-out figures", "80% coverage", "95% coverage",
-                            "median abs. log ratio", "interval score"], rows,
-                           caption="Backtest scores: the model against the naive baselines on the same "
-                                   "held-out figures.",
-                           numeric=[False, False, True, True, True, True, True]))
-        self.backtest_by_window(recorded)
-        self.dispersion_sensitivity()
-        if points:
-            self.chart("calibration-backtest", charts.calibration_chart(pd.DataFrame(points), "Calibration (backtest)"),
-                       "Calibration plot: nominal against observed coverage of prediction intervals",
-                       "Observed coverage of the 80% and 95% prediction intervals on held-out figures; "
-                       "points on the dashed diagonal are perfectly calibrated.")
-
-    def backtest_by_window(self, recorded: dict) -> None:
-        """The backtest split into short tallies and longer windows (recorded runs only)."""
-        rows = []
-        for metric in self.ctx.modelled_metrics:
-            bw = (recorded.get(metric) or {}).get("by_window") or {}
-            for part, sub in sorted(bw.items(), reverse=True):  # longer windows first
-                label = part.replace("_", " ")
-                if not sub or not sub.get("n_held_out"):
-                    continue
-                m, cf = sub.get("model", {}), sub.get("baseline_carry_forward", {})
-                rows.append([self.ctx.label(metric), label, fmt_int(sub["n_held_out"]),
-                             fmt_num(m.get("coverage_80")), fmt_num(m.get("coverage_95")),
-                             fmt_num(m.get("median_abs_log_ratio"), 3),
-                             fmt_num(cf.get("median_abs_log_ratio"), 3)])
-        if not rows:
-            return
-        self.p("A median over every held-out figure mixes two kinds of figure: tallies of a single "
-               "notable day or two, and totals over weeks or months. Split, the model's median error "
-               "and coverage read as follows (same recorded run).")
-        self.doc.add(table(["metric", "held-out figures", "n", "80% coverage", "95% coverage",
-                            "median abs. log ratio (model)", "(carry forward)"], rows,
-                           caption="Backtest scores by window length.",
-                           numeric=[False, False, True, True, True, True, True]))
-
-    def dispersion_sensitivity(self) -> None:
-        """Campaign totals with the day-to-day dispersion held at a quarter and four times its
-        estimate (recorded by ``benchmarks/bench_models.py``)."""
-        rec = recorded_backtests() or {}
-        rows = []
-        for metric in self.ctx.modelled_metrics:
-            sens = (rec.get(metric) or {}).get("dispersion_sensitivity_2019-04-29_2019-08-29")
-            if not sens:
-                continue
-            for r in sens:
-                rows.append([self.ctx.label(metric), fmt_num(r.get("factor"), 2),
-                             fmt_int(r.get("mean")),
-                             f"{fmt_int(r.get('ci_lower'))}–{fmt_int(r.get('ci_upper'))}",
-                             f"{fmt_int(r.get('pi_lower'))}–{fmt_int(r.get('pi_upper'))}",
-                             "yes" if r.get("converged") else "no"])
-        if not rows:
-            return
-        self.h(3, "Sensitivity to the day-to-day dispersion")
-        self.p("Window totals say little about how much single days vary, so the shared day-to-day "
-               "overdispersion is weakly identified. Refitting with it held at a quarter and at four "
-               "times its estimate shows how much the realised total for 29 April to 29 August (on the "
-               f"reference originator's scale) depends on it. Read from `{BENCHMARK}`.")
-        self.doc.add(table(["metric", "dispersion × estimate", "total", "95% CI", "95% PI", "converged"],
-                           rows, caption="Realised total, 29 April to 29 August 2019, under other "
-                                         "day-to-day dispersions.",
-                           numeric=[False, True, True, False, False, False]))
-
-    def simulation(self) -> None:
-        """Calibration on synthetic campaigns with known truth, from the recorded benchmark run."""
-        self.h(3, "Calibration on synthetic campaigns")
-        sim = simulation_benchmark()
-        if sim is None:
-            self.p(f"{NOT_AVAILABLE}: no recorded simulation run ({BENCHMARK} of a source checkout).", note=True)
-            return
-        self.p(f"On synthetic campaigns with a known truth (built to look like the real reporting: "
-               f"running totals, several originators with different coverage, hedged and rounded "
-               f"numbers), the model was fitted {fmt_int(sim.get('runs'))} times (seed "
-               f"{sim.get('seed', '–')}; {fmt_int(sim.get('n_converged'))} fits converged) and predicted "
-               f"{fmt_int(sim.get('n_held_out'))} held-out figures. These numbers are read from `{BENCHMARK}` "
-               f"(written by `python benchmarks/bench_models.py`), not recomputed at build time: the run "
-               f"takes about {fmt_int(sim.get('seconds'))} seconds. The 95% interval for the campaign total "
-               f"covered the truth in {fmt_num(sim.get('total_coverage_95'))} of runs (relative bias "
-               f"{fmt_pct(100 * sim['total_rel_bias'] if sim.get('total_rel_bias') is not None else None, 2)}); "
-               f"the intervals of the break parameters covered in {fmt_num(sim.get('break_coverage_95'))}.")
-        boot = simulation_bootstrap()
-        if boot:
-            self.p(f"Parametric bootstrap against the Wald intervals: on {fmt_int(boot.get('runs'))} of "
-                   f"these campaigns, with {fmt_int(boot.get('bootstrap_replicates'))} refits each, "
-                   f"percentile intervals of the break parameters covered in "
-                   f"{fmt_num(boot.get('break_coverage_95_bootstrap'))} and the Wald intervals in "
-                   f"{fmt_num(boot.get('break_coverage_95'))}; the report shows the Wald intervals.")
-        methods = {"model": sim, "carry forward": sim.get("baseline_carry_forward", {}),
-                   "interpolate": sim.get("baseline_interpolate", {})}
-        rows, points = [], []
-        for method, s in methods.items():
-            rows.append([method, fmt_num(s.get("coverage_80")), fmt_num(s.get("coverage_95")),
-                         fmt_num(s.get("median_abs_log_ratio"), 3), fmt_num(s.get("interval_score"), 1)])
-            for nominal, k in ((0.80, "coverage_80"), (0.95, "coverage_95")):
-                if s.get(k) is not None:
-                    points.append({"metric": "synthetic campaigns", "method": method, "nominal": nominal,
-                                   "observed": float(s[k])})
-        self.doc.add(table(["method", "80% coverage", "95% coverage", "median abs. log ratio",
-                            "interval score"], rows,
-                           caption="Held-out figures of synthetic campaigns: the model against the naive "
-                                   "baselines.", numeric=[False, True, True, True, True]))
-        self.chart("calibration", charts.calibration_chart(pd.DataFrame(points), "Calibration (synthetic campaigns)"),
-                   "Calibration plot: nominal against observed coverage of prediction intervals",
-                   "Observed coverage of the 80% and 95% prediction intervals on held-out figures of "
-                   "synthetic campaigns; points on the dashed diagonal are perfectly calibrated.")
-
     def methods(self) -> None:
         self.h(2, "Methods")
-        for text in (
-            "Every figure is kept exactly as its document gave it: the number, its window (first and last "
-            "day), its qualifier (\"at least\", \"about\", ...), the area and the originator who counted "
-            "it. Nothing in the curated tables is estimated or smoothed.",
-            "The model (conflictstats.models) treats each originator's figures as counts over windows of "
-            "an unknown daily series. The daily number follows a log-linear trend that may bend and jump "
-            "on the dates of key events (an offensive's start, truces and their collapse first, then "
-            "reported escalations; at most four, each needing reported window boundaries on both sides). "
-            "A figure's expected value is the sum of the daily numbers over its window, times the "
-            "originator's coverage factor. Running totals reported again and again from one start date "
-            "are kept as totals, and the model knows that a later total repeats every day of an earlier "
-            "one: figures whose windows overlap, or that count the same days from different sources, are "
-            "dependent, with day-to-day overdispersion, each originator's own recording noise (tallies "
-            "of one to three days, reported because the day was notable, have their own), a slow "
-            "drift of an originator's reports, and a per-report error with heavy (Student-t) tails so "
-            "that a figure whose window was misread does not distort the rest. \"At least\" and \"up to\" "
-            "figures are read as the round number they are floored or raised to, and \"about\" figures "
-            "as bands of the rounding they imply, not as exact numbers.",
-            "The trend is fitted like a generalised linear model: the mean by generalised least squares "
-            "with the covariance held at the current estimate, the dispersions by restricted maximum "
-            "likelihood, alternately until both settle. Confidence intervals come from the estimate's "
-            "information matrix (delta method); prediction intervals add the day-to-day, recording and "
-            "report noise a single figure carries, given every other figure.",
-            "Only flow figures (totals over a window) in the campaign area enter the model; stocks, "
-            "single incidents, figures for other areas and governorate series too short to calibrate are "
-            "set aside, with the reason, and counted in each section.",
-            "The backtest removes one document at a time, so a document's own figures never help predict "
-            "themselves, and compares the model with two naive baselines on exactly the same figures.",
-        ):
+        for text in prose("methods"):
             self.p(text)
 
     def limitations(self) -> None:
         self.h(2, "Limitations")
-        for text in (
-            "Documented counts are not true totals. Every number here, reported or modelled, is what "
-            "some organisation managed to document; deaths and displacements that nobody recorded are "
-            "missing from all of them, and the missing share changes with access, fighting and time. "
-            f"Statisticians who study casualty records ([HRDAG]({HRDAG})) show that such counts can "
-            "mislead about both levels and trends unless the undocumented part is estimated separately "
-            "(for example by multiple systems estimation on matched lists of named victims), which these "
-            "aggregate figures cannot support.",
-            "Modelled totals are on the scale of one reference originator. Coverage factors say how "
-            "originators compare with each other, not with the truth.",
-            "Sources copy each other (news reports quoting a monitor's toll), revise themselves and "
-            "sometimes count different things under one name (people against displacement movements, "
-            "civilians against all deaths). The tables keep the originator apart from the publisher to "
-            "limit double counting, but cannot rule it out.",
-            "Breakpoints are fixed at event dates chosen from the events table (at most four, by kind "
-            "and date); a trend change that did not coincide with a chosen event is smoothed over, and "
-            "the day-to-day noise then absorbs it, which widens every interval.",
-            "The model's noise has several parts (shared day-to-day, each originator's own, slow drift "
-            "of an originator's reports, single-report errors) that window totals separate only weakly; "
-            "for civilians killed the own noise of the long-running series comes out large, so the "
-            "realised total on the reference scale has a wide interval even where sources agree.",
-        ):
+        for text in prose("limitations", hrdag=HRDAG):
             self.p(text)
 
     def sources_list(self) -> None:
@@ -538,43 +340,6 @@ class Builder:
                          f"({r['doc_type'].replace('_', ' ')}, {r['language']}; {fmt_int(r['n_figures'])} "
                          f"figures, {fmt_int(r['n_events'])} events; id `{r['source_id']}`)")
         self.doc.add(Items(tuple(items), ordered=True))
-
-    def performance(self) -> None:
-        """Appendix: measured speed and memory, each against a plain baseline (benchmarks/run.py)."""
-        self.h(2, "Appendix: speed and memory")
-        b = performance_benchmark()
-        if not b:
-            self.p(f"{NOT_AVAILABLE}: no recorded measurements ({PERFORMANCE}; run "
-                   "`python benchmarks/run.py`).", note=True)
-            return
-        items = []
-        c = b.get("cold_start")
-        if c:
-            items.append(f"Cold start, `import conflictstats; load('figures')` in a fresh process: "
-                         f"{fmt_num(c['conflictstats_load_s'], 2)} s against {fmt_num(c['pandas_read_parquet_s'], 2)} s "
-                         f"for `pandas.read_parquet` of the same file (ratio {fmt_num(c['ratio'], 2)}; "
-                         f"median of {c['runs']} runs).")
-        for key, v in sorted((k, v) for k, v in (b.get("validation") or {}).items() if isinstance(v, dict)):
-            items.append(f"Validating {fmt_int(v['rows'])} figures rows: {fmt_num(v['schema_s'], 1)} s "
-                         f"({fmt_int(v['schema_rows_per_s'])} rows/s, peak memory {fmt_int(v['peak_rss_schema_mb'])} MB) "
-                         f"against {fmt_num(v['plain_pandas_s'], 1)} s for a hand-written vectorised pandas check "
-                         f"of the same rules (ratio {fmt_num(v['ratio'], 2)}).")
-        for metric, v in sorted((b.get("models") or {}).get("fit", {}).items()):
-            items.append(f"Model fit, {self.ctx.label(metric)}: {fmt_num(v['seconds'], 1)} s"
-                         + (f" ({v['error']})" if v.get("error") else "") + ".")
-        sc = b.get("scale") or {}
-        if sc.get("available"):
-            items.append(f"Fit time grows with the number of figures with exponent "
-                         f"{fmt_num(sc['loglog_exponent'], 2)} (log-log fit over "
-                         f"{', '.join(fmt_int(r['figures']) for r in sc['runs'])} figures).")
-        r = b.get("report") or {}
-        if r.get("available"):
-            items.append(f"This report: {fmt_num(r['report_s'], 1)} s, against {fmt_num(r['import_libraries_s'], 1)} s "
-                         f"to import the libraries it uses (ratio {fmt_num(r['ratio'], 1)}).")
-        self.doc.add(Items(tuple(items)))
-        self.p(f"Read from `{PERFORMANCE}` (written by `python benchmarks/run.py`) on a "
-               f"{(performance_benchmark_machine() or {}).get('cpus', '?')}-core machine; not measured at build time.",
-               note=True)
 
     def about(self) -> None:
         from importlib import metadata

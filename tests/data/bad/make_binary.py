@@ -17,7 +17,8 @@ sys.path.insert(0, str(HERE.parent.parent))  # tests/, for conftest
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
-from conftest import COVERAGE, VALID, frames  # noqa: E402
+from conftest import COVERAGE, VALID  # noqa: E402
+from conflictstats.curated import raw_tables as frames  # noqa: E402
 from conflictstats.store import PARQUET_KEY, parquet_bytes  # noqa: E402
 from conflictstats.tables import to_arrow  # noqa: E402
 from conflictstats.validation import check_tables  # noqa: E402
