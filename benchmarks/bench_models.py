@@ -91,11 +91,31 @@ def main() -> int:
                 bt = backtest(m, figures=figures, events=events)
                 real[m]["backtest"] = _clean(bt)
                 print(m, "backtest", json.dumps(real[m]["backtest"], indent=1, default=str))
+                fc = backtest(m, figures=figures, events=events, mode="forecast")
+                real[m]["backtest_forecast"] = _clean(fc)
+                print(m, "forecast", json.dumps(real[m]["backtest_forecast"], indent=1, default=str))
+            real[m]["useful_windows"] = _clean(useful_windows(res))
             _write({"real_data": {m: real[m]}})
         out["real_data"] = real
     _write(out)
     print(f"wrote {OUT}")
     return 0
+
+
+def useful_windows(res) -> dict:
+    """Issue 12's usefulness check: every campaign window with at least 3 reports from at least
+    2 originators inside it; the widest 95% prediction interval (reference scale) among them."""
+    from conflictstats.models.evaluation import well_reported_windows
+
+    wins = well_reported_windows(res)
+    p = res.predict_many([(a, b, None) for a, b in wins])
+    ratio = p["pi_upper"] / p["pi_lower"]
+    worst = p.assign(ratio=ratio).sort_values("ratio").tail(3)
+    return {"n_windows": len(wins), "min_pi_lower": float(p["pi_lower"].min()),
+            "max_ratio": float(ratio.max()), "median_ratio": float(ratio.median()),
+            "n_ratio_over_4": int((ratio > 4).sum()),
+            "widest": [{"start": str(r.start.date()), "end": str(r.end.date()),
+                        "ratio": float(r.ratio)} for r in worst.itertuples()]}
 
 
 def _write(part: dict) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .latent import AR_DAYS, REPORT_DF, window_terms
+from .blocks import window_terms
+from .latent import AR_DAYS, REPORT_DF
 
 
 def parametric_bootstrap(res, n: int, seed: int) -> pd.DataFrame:

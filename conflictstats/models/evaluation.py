@@ -174,6 +174,21 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
     return out
 
 
+def well_reported_windows(res, min_reports: int = 3, min_groups: int = 2) -> list[tuple]:
+    """Windows of the campaign with at least ``min_reports`` fitted reports from at least
+    ``min_groups`` originator groups inside them (each report's own window, and the campaign):
+    the windows whose totals the reports pin down, and whose intervals must be useful."""
+    o = res.observations
+    cs, ce = res.campaign
+    wins = {(a, b) for a, b in zip(o["start"], o["end"]) if a >= cs and b <= ce} | {(cs, ce)}
+    out = []
+    for a, b in sorted(wins):
+        inside = o[(o["start"] >= a) & (o["end"] <= b)]
+        if len(inside) >= min_reports and inside["group"].nunique() >= min_groups:
+            out.append((a, b))
+    return out
+
+
 def _folds(mode: str, figures: pd.DataFrame, targets: pd.DataFrame, campaign,
            documents: list[str] | None) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
     """(name, training figures, held-out targets) per refit."""

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .latent import KINDS, REPORT_DF, LatentFit, group_kind, window_mask, window_terms
+from .blocks import KINDS, group_kind, window_mask, window_terms
+from .latent import REPORT_DF, LatentFit
 from .prediction import PredictionResults, predictive_half_width
 from .trend import Breakpoint
 
@@ -301,6 +302,12 @@ class LatentResults:
                          "ratio_ci_upper": math.exp(hi),
                          "n_obs": int((obs["group"] == g).sum()), "reference": False})
         return pd.DataFrame(rows)
+
+    def cross_checks(self) -> dict:
+        """UnobservedComponents and a changepoint search on the fitted daily series."""
+        from .crosschecks import cross_checks
+
+        return cross_checks(self)
 
     def summary(self, alpha: float = 0.05) -> str:
         from .summary import summary_text

@@ -37,6 +37,7 @@ class ModelRun:
     selfcheck: str | None = None  # set when the model contradicts its reference's own longest report
     reference_report: str | None = None  # the reference's own longest report, shown beside the totals
     reference_total: dict | None = None  # what the reference itself would count for the campaign
+    crosscheck: dict | None = None  # UnobservedComponents and changepoint search on the daily series
 
     @property
     def total(self) -> dict | None:
@@ -60,7 +61,7 @@ def fit_metric(ctx: DataContext, metric: str) -> ModelRun:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            from ..models import fit  # statsmodels is imported here, never by `import conflictstats`
+            from ..models import fit  # the models are imported here, never by `import conflictstats`
 
             # the campaign window from the registry (works in an installed wheel too)
             res = fit(metric, dataset=ctx.info.name, figures=ctx.figures, events=ctx.events,
@@ -79,6 +80,7 @@ def fit_metric(ctx: DataContext, metric: str) -> ModelRun:
                 cs, ce = ctx.campaign()
                 run.reference_total = res.predict_window(cs, ce, originator=res.reference,
                                                          alpha=ALPHA)
+                run.crosscheck = res.cross_checks()
         seen = {f"{w.category.__name__}: {' '.join(str(w.message).split())}" for w in caught}
         run.warnings += sorted(seen - set(run.warnings))
         if not run.converged:

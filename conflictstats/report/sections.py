@@ -206,18 +206,14 @@ class Builder(EvaluationSections):
                f"originator, whose coverage is fixed at 1, is {run.reference}. Over {fmt_date(cs)} to "
                f"{fmt_date(ce)} it estimates {fmt_int(tot['cum_estimate'])} {unit} on that originator's "
                f"scale (95% confidence interval {fmt_int(tot['cum_ci_lower'])}–{fmt_int(tot['cum_ci_upper'])}; "
-               f"95% prediction interval for the realised count {fmt_int(tot['cum_pi_lower'])}–"
-               f"{fmt_int(tot['cum_pi_upper'])}). "
+               f"95% prediction interval for what {run.reference} itself would report "
+               f"{fmt_int(tot['cum_pi_lower'])}–{fmt_int(tot['cum_pi_upper'])}). "
                + ("The fit converged." if run.converged else "The fit did NOT converge: read these numbers "
                   "with care."))
         rt = run.reference_total
-        if rt:
-            self.p(f"That realised total is a latent quantity: it leaves out {run.reference}'s own "
-                   f"recording noise, which the model separates only weakly from the noise every source "
-                   f"shares. What {run.reference} itself would count for the whole campaign, given every "
-                   f"figure reported, is {fmt_int(rt['mean'])} {unit} (95% confidence interval "
-                   f"{fmt_int(rt['ci_lower'])}–{fmt_int(rt['ci_upper'])}; 95% prediction interval "
-                   f"{fmt_int(rt['pi_lower'])}–{fmt_int(rt['pi_upper'])}).")
+        if rt and not rt.get("identified", True):
+            self.p("The campaign total is not identified from the reports: its 95% prediction "
+                   "interval spans more than a factor of ten, so no total is stated.", note=True)
         if run.reference_report:
             self.p(f"Check against the data: {run.reference_report}.")
         if run.selfcheck:
@@ -240,6 +236,17 @@ class Builder(EvaluationSections):
                    f"running totals reported since the campaign start ({fmt_int(len(reported))} figures "
                    f"starting within {SINCE_START_DAYS} days of it), each on its own originator's scale.")
         self.trend(run, label)
+        cc = run.crosscheck
+        if cc:
+            near = cc["days_to_nearest_modelled_break"]
+            self.p(f"Cross-checks on the fitted daily series: a local linear trend "
+                   f"(statsmodels UnobservedComponents) runs from {fmt_num(cc['uc_level_first_week'], 1)} to "
+                   f"{fmt_num(cc['uc_level_last_week'], 1)} {unit} per day over the first and last weeks (the "
+                   f"model: {fmt_num(cc['model_first_week'], 1)} and {fmt_num(cc['model_last_week'], 1)}); the "
+                   f"best single changepoint is {cc['changepoint']} (it removes "
+                   f"{fmt_pct(100 * cc['changepoint_rss_share'], signed=False)} of a straight line's squared error"
+                   + (f", {near} days from the nearest modelled breakpoint" if near is not None else "")
+                   + f"); the CUSUM test of one straight trend gives p = {cc['cusum_p_value']:.3f}.")
 
     def trend(self, run: ModelRun, label: str) -> None:
         t = run.trend
