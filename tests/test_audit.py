@@ -48,3 +48,21 @@ def test_audit_lists_50_drawn_figures_with_outcomes():
     for _, fid, outcome in rows:
         assert (fid in current) == (outcome != "removed"), fid
     assert "20190831" in text  # the seed of the draw
+
+
+def test_release_audit_of_2019_2_0_is_the_seeded_draw():
+    """The independent audit of 2019.2.0 lists exactly the figures its seed draws, in order,
+    each with an outcome, and its summary agrees with its rows."""
+    from conflictstats.audit import draw
+
+    text = (dataset_info().path / "AUDIT-2019.2.0.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d+) \| ([a-z0-9][a-z0-9._-]*) \| ([^|]+?) \|", text, flags=re.M)
+    outcomes = [o.strip().strip("*") for _, _, o in rows]
+    assert [int(n) for n, _, _ in rows] == list(range(1, 61))
+    assert set(outcomes) <= {"confirmed", "error", "not re-found"}
+    drawn = draw(cs.load("figures"), 60, seed=20261202)["figure_id"].tolist()
+    assert [fid for _, fid, _ in rows] == drawn
+    counts = Counter(outcomes)
+    for label, key in (("confirmed", "confirmed"), ("errors", "error"), ("not re-found", "not re-found")):
+        m = re.search(rf"^\| {label} \| (\d+) \|", text, flags=re.M)
+        assert m and int(m.group(1)) == counts.get(key, 0), label
