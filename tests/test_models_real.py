@@ -49,10 +49,10 @@ def test_real_fits_converge_with_finite_intervals(metric):
 @pytest.mark.parametrize("metric", ["civilians_killed", "people_displaced", "children_killed"])
 def test_well_reported_windows_have_positive_bounded_intervals(metric):
     """Issue 12's usefulness check: every campaign window with at least 3 reports from at least
-    2 originators inside it has a 95% prediction interval above zero. The issue's bound of a
-    factor of 4 holds for the campaign totals of civilians killed and people displaced; the
-    widest windows (single days, and children killed's totals) measure up to about 6 and are
-    recorded in benchmarks/results/models.json rather than hidden by a looser assert."""
+    2 originators inside it has a 95% prediction interval for its realised count (reference
+    scale) above zero and at most 4 times as high at the top as at the bottom. Children killed
+    misses the factor of 4 on 2 of 15 windows (up to about 5): it is held to 6 here and the
+    measured worst case is recorded in benchmarks/results/models.json."""
     from conflictstats.models import fit
     from conflictstats.models.evaluation import well_reported_windows
 
@@ -61,9 +61,10 @@ def test_well_reported_windows_have_positive_bounded_intervals(metric):
     assert len(wins) >= 10
     p = res.predict_many([(a, b, None) for a, b in wins])
     assert (p["pi_lower"] > 0).all()
-    assert (p["pi_upper"] / p["pi_lower"] < 8).all()
+    bound = 6.0 if metric == "children_killed" else 4.0
+    assert (p["pi_upper"] / p["pi_lower"] <= bound).all()
     cs, ce = res.campaign
     total = res.predict_window(cs, ce)
-    assert total["identified"]
-    if metric != "children_killed":
-        assert total["pi_upper"] / total["pi_lower"] <= 4
+    assert total["identified"] and total["pi_upper"] / total["pi_lower"] <= 4
+    own = res.predict_window(cs, ce, originator=res.reference)
+    assert own["pi_lower"] < total["pi_lower"] and own["pi_upper"] > total["pi_upper"]

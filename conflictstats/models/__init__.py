@@ -115,7 +115,8 @@ def _copy(V):
 
 def _all_fixed(model: LatentCountModel, fixed: dict | None) -> bool:
     """True when every variance component is held (then only the latent mode is fitted)."""
-    need = {"log_sigma2_ar", "log_sigma2_day", "log_tau2_coverage", "log_sigma2_drift"} | {
+    need = {"log_sigma2_ar", "log_sigma2_day", "log_tau2_coverage", "log_sigma2_drift",
+            "length_exponent", "report_df"} | {
         f"log_sigma2_report[{g}]" for g in model.groups}
     return bool(fixed) and need <= set(fixed)
 

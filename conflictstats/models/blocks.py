@@ -72,6 +72,8 @@ class Variances:
     tau2: float = 0.25
     sigma_g2: np.ndarray = field(default_factory=lambda: np.zeros(0))
     sigma_d2: float = 0.05
+    kappa: float = 0.0  # report variance scales with (window days / 7) ** -kappa
+    df: float = 4.0  # Student-t degrees of freedom of the report errors
 
     def vector(self) -> np.ndarray:
         return np.concatenate([[self.sigma_u2, self.sigma_v2, self.tau2, self.sigma_d2],
@@ -81,6 +83,8 @@ class Variances:
         out = {"log_sigma2_ar": np.log(self.sigma_u2), "log_sigma2_day": np.log(self.sigma_v2),
                "log_tau2_coverage": np.log(self.tau2), "log_sigma2_drift": np.log(self.sigma_d2)}
         out.update({f"log_sigma2_report[{g}]": np.log(s) for g, s in zip(groups, self.sigma_g2)})
+        out["length_exponent"] = self.kappa
+        out["report_df"] = self.df
         return {k: float(v) for k, v in out.items()}
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .blocks import window_terms
-from .latent import AR_DAYS, REPORT_DF
+from .latent import AR_DAYS
 
 
 def parametric_bootstrap(res, n: int, seed: int) -> pd.DataFrame:
@@ -20,7 +20,7 @@ def parametric_bootstrap(res, n: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng([seed, 7919])
     m, V, L = res.model, res.fit.V, res.model.lay
     theta = res.fit.theta
-    sd = np.sqrt(V.sigma_g2[m.g])
+    sd = np.sqrt(m.noise_var(V) - m.r2)
     rho = float(np.exp(-1.0 / AR_DAYS))
     last = m.day0 + pd.Timedelta(days=L.D - 1)
     rows = []
@@ -34,7 +34,7 @@ def parametric_bootstrap(res, n: int, seed: int) -> pd.DataFrame:
         x = m.X @ theta[L.beta] + u + rng.normal(0.0, np.sqrt(V.sigma_v2), L.D)
         lw, _ = window_terms(x, m.M)
         eta = lw + m.R @ theta[L.gamma.start:]
-        val = np.exp(eta + sd * rng.standard_t(REPORT_DF, size=len(eta)))
+        val = np.exp(eta + sd * rng.standard_t(V.df, size=len(eta)))
         half = (m.obs["fhi"].to_numpy(float) - m.obs["flo"].to_numpy(float)) / 2
         obs = m.obs.assign(flo=np.maximum(val - half, 0.0), fhi=val + half)
         r = fit_observations(ObservationSet(res.metric, res.area, obs, res.excluded),

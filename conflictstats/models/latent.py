@@ -5,9 +5,9 @@ from originators that count different shares, hedged and rounded. A report's err
 multiplicative (a source that misses a third of the deaths misses a third of every window), so
 the model works on the log scale:
 
-    x_t   = (X beta)_t + u_t + v_t                       log realised count on day t
-    eta_i = log sum_{t in W_i} exp(x_t) + gamma_g(i)     log expected report of figure i
-    z_i   = log(reported_i) ~ t_4(eta_i, sigma_g^2 + rounding_i)
+    x_t   = (X beta)_t + u_t + v_t                              log realised count on day t
+    eta_i = log sum_{t in W_i} exp(x_t) + gamma_g(i) + d_g(i)(e_i)  log expected report
+    z_i   = log(reported_i) ~ t_nu(eta_i, sigma_g^2 (L_i/7)^-kappa + rounding_i)
 
 - ``X beta`` is the segmented trend (jumps and slope changes at dated events: ``trend.py``);
 - ``u`` an AR(1) deviation (weeks-long swings the trend does not follow), ``v`` a day effect
@@ -16,7 +16,15 @@ the model works on the log scale:
   a mean per kind of group (campaign totals, daily tallies, governorate series) with a spread
   ``tau`` estimated from the data: an originator seen twice borrows strength, and one never
   seen is predicted with that spread instead of a false zero;
-- the report error is Student-t (4 df) with a scale per group, shrunk towards the pooled scale.
+- ``d_g`` a slow drift of that coverage (a random walk over fortnightly knots, read at the
+  report's end date): sources' counts lag, catch up and go stale, so a fixed share misreads a
+  sticky series as noise (the reference's drift is 0 at its last report: its latest count sets
+  the scale);
+- the report error is Student-t with a scale per group, shrunk towards the pooled scale of its
+  kind, for a week-long window; a window of L days has variance scaled by (L/7)^-kappa. The
+  degrees of freedom nu (2, 4, 8 or 30) and kappa (0 to 1) are chosen by profile likelihood:
+  heavy tails and non-averaging errors where sources make gross or systematic errors (the real
+  data), near-normal day errors where they do not (synthetic campaigns).
 
 Everything latent (beta, u, v, gamma, the kind means) is one Gaussian vector; the fit is a
 Laplace approximation (Gauss-Newton on the posterior mode) with the variance components
@@ -36,15 +44,15 @@ from scipy import linalg, sparse
 from .blocks import (DRIFT_DAYS, KINDS, Layout, Variances, _drift_identified, _inverse,
                      ar1_precision, group_kind, rw1_precision, window_mask, window_terms)
 
-REPORT_DF = 4.0          # Student-t degrees of freedom of a report's error
+REPORT_DFS = (2.0, 4.0, 8.0, 30.0)  # Student-t degrees of freedom a report's error may have
 AR_DAYS = 10.0           # correlation time of the slow deviation u (days)
 MAX_OUTER = 100
 EM_TOL = 2e-3            # largest change of a log variance component at convergence
 POOL_WEIGHT = 2.0        # prior weight (in reports) of the pooled report scale
-USE_OVERLAP_WEIGHTS = False
 # Prior on the coverage drift: an originator's share of the count moves by about 20% a
 # fortnight (variance 0.05 per knot step), held with the weight of 20 steps, so that a few
 # reports cannot collapse it to a fixed coverage (which read stale, sticky counts as noise).
+LENGTH_EXPONENTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 DRIFT_PRIOR = 0.05
 DRIFT_PRIOR_WEIGHT = 20.0
 
@@ -73,7 +81,10 @@ class LatentCountModel:
         self.z = np.log(np.maximum((flo + fhi) / 2.0, 0.5))
         # the band's width on the log scale, as a uniform's variance (rounding, hedging)
         self.r2 = (np.log(fhi + 0.5) - np.log(flo + 0.5)) ** 2 / 12.0
-        self.w = np.ones(len(self.obs)) if not USE_OVERLAP_WEIGHTS else self.obs["weight"].to_numpy(float)
+        self.days_rel = (self.e - self.s + 1) / 7.0
+        # every report counts once: down-weighting a running total's nested reports (composite
+        # likelihood) left each originator too little evidence for its own coverage and noise
+        self.w = np.ones(len(self.obs))
         self.M = window_mask(self.s, self.e, D)
         self.Qu = ar1_precision(D, float(np.exp(-1.0 / AR_DAYS)))
         # coverage drift: groups whose figures end on enough distinct dates far enough apart
@@ -250,8 +261,10 @@ class LatentCountModel:
             eta, P = self.eta(theta)
             q = self.quad_forms(P, Sigma)
             resid = self.z - eta
-            s2 = V.sigma_g2[self.g] + self.r2
-            omega = (REPORT_DF + 1) / (REPORT_DF + (resid ** 2 + q) / s2)
+            s2 = self.noise_var(V)
+            if estimate_variances and "report_df" not in self.fixed:
+                V.df = _best_df(resid ** 2 + q, s2, self.w)
+            omega = (V.df + 1) / (V.df + (resid ** 2 + q) / s2)
             if not estimate_variances:
                 break
             old = V.vector()
@@ -268,13 +281,17 @@ class LatentCountModel:
                            ("log_tau2_coverage", "tau2"), ("log_sigma2_drift", "sigma_d2")):
             if name in self.fixed:
                 setattr(V, attr, float(np.exp(self.fixed[name])))
+        if "length_exponent" in self.fixed:
+            V.kappa = float(self.fixed["length_exponent"])
+        if "report_df" in self.fixed:
+            V.df = float(self.fixed["report_df"])
         for i, g in enumerate(self.groups):
             key = f"log_sigma2_report[{g}]"
             if key in self.fixed:
                 V.sigma_g2[i] = float(np.exp(self.fixed[key]))
 
     def _weights(self, V: Variances, omega: np.ndarray) -> np.ndarray:
-        return omega * self.w / (V.sigma_g2[self.g] + self.r2)
+        return omega * self.w / self.noise_var(V)
 
     def objective(self, theta: np.ndarray, wt: np.ndarray, Pr: np.ndarray) -> float:
         eta, _ = self.eta(theta)
@@ -342,16 +359,50 @@ class LatentCountModel:
                     cnt += 1
             V.sigma_d2 = (DRIFT_PRIOR * DRIFT_PRIOR_WEIGHT + ss) / (DRIFT_PRIOR_WEIGHT + cnt)
         # report scales: each group's own, shrunk towards the pooled scale of its kind (a
-        # daily tally is far noisier than a campaign total; pooling the two would blur both)
-        e2 = np.maximum(omega * (resid ** 2 + q) - self.r2, 0.0)
+        # daily tally is far noisier than a campaign total; pooling the two would blur both),
+        # for a week-long window; a window of L days has variance sigma^2 (L / 7)^-kappa, with
+        # kappa (0: errors that do not average out, 1: independent day errors) chosen by the
+        # profile likelihood of the residuals
+        e2raw = omega * (resid ** 2 + q)
+        if "length_exponent" in self.fixed:
+            grid = [float(self.fixed["length_exponent"])]
+        else:
+            grid = list(LENGTH_EXPONENTS)
+        best = None
+        for kappa in grid:
+            sg2 = self._report_scales(np.maximum(e2raw - self.r2, 0.0) * self.days_rel ** kappa)
+            s2 = sg2[self.g] * self.days_rel ** -kappa + self.r2
+            ll = -0.5 * float(np.sum(self.w * (np.log(s2) + e2raw / s2)))
+            if best is None or ll > best[0]:
+                best = (ll, kappa, sg2)
+        _, V.kappa, V.sigma_g2 = best
+
+    def _report_scales(self, e2: np.ndarray) -> np.ndarray:
         okind = self.kind[self.g]
-        for gidx in range(L.G):
+        out = np.zeros(self.lay.G)
+        for gidx in range(self.lay.G):
             k = okind == self.kind[gidx]
             pooled = max(float(np.sum(self.w[k] * e2[k]) / np.sum(self.w[k])), 1e-4)
             m = self.g == gidx
             ss = float(np.sum(self.w[m] * e2[m]))
-            V.sigma_g2[gidx] = max((POOL_WEIGHT * pooled + ss) /
-                                   (POOL_WEIGHT + float(np.sum(self.w[m]))), 1e-4)
+            out[gidx] = max((POOL_WEIGHT * pooled + ss) / (POOL_WEIGHT + float(np.sum(self.w[m]))), 1e-4)
+        return out
+
+    def noise_var(self, V: Variances) -> np.ndarray:
+        """Each report's error variance on the log scale (scale, window length, band)."""
+        return V.sigma_g2[self.g] * self.days_rel ** -V.kappa + self.r2
+
+
+def _best_df(r2: np.ndarray, s2: np.ndarray, w: np.ndarray) -> float:
+    """The degrees of freedom (from REPORT_DFS) under which the standardised residuals are most
+    likely: heavy tails where sources make gross errors, near-normal where they do not."""
+    from scipy.special import gammaln
+
+    def ll(nu: float) -> float:
+        return float(np.sum(w * (gammaln((nu + 1) / 2) - gammaln(nu / 2) - 0.5 * np.log(nu * np.pi * s2)
+                                 - (nu + 1) / 2 * np.log1p(r2 / (nu * s2)))))
+
+    return max(REPORT_DFS, key=ll)
 
 
 @dataclass

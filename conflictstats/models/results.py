@@ -7,7 +7,9 @@ the log scale, and every interval is positive and multiplicative. ``mean`` colum
 that a median |log ratio| scores. Confidence intervals (``mean_ci``) are for the count on the
 group's scale given the fit; prediction intervals (``obs_ci``) are for a new report of that
 group: they add the group's Student-t report error (and, for a figure hedged by its
-qualifier, the band's rounding variance). ``originator=None`` is the reference scale.
+qualifier, the band's rounding variance). ``originator=None`` is the realised count itself on
+the reference scale (no report is added: its prediction and confidence intervals coincide);
+name the reference to get what it would itself report.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from .blocks import KINDS, group_kind, window_mask, window_terms
-from .latent import REPORT_DF, LatentFit
+from .latent import LatentFit
 from .prediction import PredictionResults, predictive_half_width
 from .trend import Breakpoint
 
@@ -182,9 +184,11 @@ class LatentResults:
         var = np.einsum("ij,jk,ik->i", J, self.fit.Sigma, J)
         var = var + np.where(unseen, self.fit.V.tau2, 0.0)
         noise = np.zeros(len(windows))
-        if report_noise:
+        named = np.array([w[2] is not None for w in windows])
+        if report_noise and named.any():
             sg = self.fit.V.sigma_g2
             noise = np.where(unseen, np.median(sg), sg[np.where(gidx < 0, 0, gidx)])
+            noise = np.where(named, noise * ((e - s + 1) / 7.0) ** -self.fit.V.kappa, 0.0)
         if rounding_var is not None:
             var = var + np.asarray(rounding_var, float)
         out = pd.DataFrame({
@@ -197,7 +201,7 @@ class LatentResults:
             zc = stats.norm.ppf(1 - a / 2) * np.sqrt(var)
             out["ci_lower" + sfx] = np.exp(eta - zc)
             out["ci_upper" + sfx] = np.exp(eta + zc)
-            hw = predictive_half_width(var, noise, a, REPORT_DF) if report_noise else zc
+            hw = predictive_half_width(var, noise, a, self.fit.V.df) if report_noise else zc
             out["pi_lower" + sfx] = np.exp(eta - hw)
             out["pi_upper" + sfx] = np.exp(eta + hw)
         out["identified"] = out["pi_upper"] / out["pi_lower"] <= IDENTIFIED_RATIO

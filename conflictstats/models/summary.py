@@ -32,6 +32,9 @@ def summary_text(res, alpha: float = 0.05) -> str:
                      f"{ci.loc[name, 0]:>11.4f}{ci.loc[name, 1]:>11.4f}")
     lines += ["", "Variance components (standard deviations, log scale):"]
     for name, v in res.variance_components.items():
+        if not name.startswith("log_"):
+            lines.append(f"  {name:<50}{v:>8.3f}")
+            continue
         label = name.replace("log_sigma2_", "sd ").replace("log_tau2_", "sd ")
         lines.append(f"  {label:<50}{math.exp(v / 2):>8.3f}")
     for title, items in (("Candidate breakpoints not used:", res.dropped_breakpoints),

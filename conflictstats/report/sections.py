@@ -206,11 +206,16 @@ class Builder(EvaluationSections):
                f"originator, whose coverage is fixed at 1, is {run.reference}. Over {fmt_date(cs)} to "
                f"{fmt_date(ce)} it estimates {fmt_int(tot['cum_estimate'])} {unit} on that originator's "
                f"scale (95% confidence interval {fmt_int(tot['cum_ci_lower'])}–{fmt_int(tot['cum_ci_upper'])}; "
-               f"95% prediction interval for what {run.reference} itself would report "
-               f"{fmt_int(tot['cum_pi_lower'])}–{fmt_int(tot['cum_pi_upper'])}). "
+               f"the realised count, which the model holds as a latent series, so no separate "
+               f"prediction interval). "
                + ("The fit converged." if run.converged else "The fit did NOT converge: read these numbers "
                   "with care."))
         rt = run.reference_total
+        if rt:
+            self.p(f"What {run.reference} itself would report for the whole campaign, given every figure "
+                   f"reported, is {fmt_int(rt['mean'])} {unit} (95% prediction interval "
+                   f"{fmt_int(rt['pi_lower'])}–{fmt_int(rt['pi_upper'])}): the realised count with "
+                   f"{run.reference}'s own report error.")
         if rt and not rt.get("identified", True):
             self.p("The campaign total is not identified from the reports: its 95% prediction "
                    "interval spans more than a factor of ten, so no total is stated.", note=True)
