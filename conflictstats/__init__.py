@@ -23,15 +23,16 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from an uni
 __all__ = [
     # data
     "load", "list_datasets", "list_tables", "cite", "fetch", "DEFAULT_DATASET",
-    # models (statsmodels is imported on first use)
-    "fit",
+    # models (imported on first use)
+    "fit", "compare",
     # errors
     "ConflictstatsError", "IntegrityError", "UnknownNameError", "UnreadableError", "ValidationError",
     # metadata
     "__version__",
 ]
 
-_LAZY = {"fit": ("conflictstats.models", "fit"), "fetch": ("conflictstats.fetch", "fetch")}
+_LAZY = {"fit": ("conflictstats.models", "fit"), "compare": ("conflictstats.models.compare", "compare"),
+         "fetch": ("conflictstats.fetch", "fetch")}
 
 
 def __getattr__(name: str):

@@ -68,3 +68,24 @@ def test_well_reported_windows_have_positive_bounded_intervals(metric):
     assert total["identified"] and total["pi_upper"] / total["pi_lower"] <= 4
     own = res.predict_window(cs, ce, originator=res.reference)
     assert own["pi_lower"] < total["pi_lower"] and own["pi_upper"] > total["pi_upper"]
+
+
+def test_compare_puts_both_campaigns_on_one_axis():
+    import conflictstats as cs
+
+    d = cs.compare("people_displaced", ["idlib-2019", "idlib-2020"])
+    assert set(d["dataset"]) == {"idlib-2019", "idlib-2020"}
+    for _, sub in d.groupby("dataset"):
+        assert sub["day"].iloc[0] == 0 and sub["day"].is_monotonic_increasing
+        assert (sub["cum_ci_lower"] <= sub["cum_estimate"]).all()
+        assert (sub["cum_estimate"] <= sub["cum_ci_upper"]).all()
+        assert sub["largest_report"].notna().any()
+
+
+def test_second_dataset_fits_through_the_same_code():
+    from conflictstats.models import fit
+
+    res = fit("civilians_killed", dataset="idlib-2020")
+    assert res.campaign[1] == __import__("pandas").Timestamp("2020-03-05")
+    p = res.predict_window(*res.campaign)
+    assert 0 < p["ci_lower"] <= p["mean"] <= p["ci_upper"]

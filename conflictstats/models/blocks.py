@@ -1,5 +1,6 @@
 """The pieces the latent model is built from: the layout of its latent vector, its variance
-components, window sums and the structure matrices of its AR(1) and random-walk priors."""
+components, window sums, the structure matrices of its AR(1) and random-walk priors, and the
+fitted state (``LatentFit``)."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ class Variances:
     sigma_g2: np.ndarray = field(default_factory=lambda: np.zeros(0))
     sigma_d2: float = 0.05
     kappa: float = 0.0  # report variance scales with (window days / 7) ** -kappa
-    df: float = 4.0  # Student-t degrees of freedom of the report errors
+    df: float = 4.0  # Student-t degrees of freedom of the report errors (fixed; see latent.py)
 
     def vector(self) -> np.ndarray:
         return np.concatenate([[self.sigma_u2, self.sigma_v2, self.tau2, self.sigma_d2],
@@ -129,3 +130,14 @@ def _inverse(H: np.ndarray) -> np.ndarray:
     return linalg.cho_solve(c, np.eye(H.shape[0]), check_finite=False)
 
 
+@dataclass
+class LatentFit:
+    """The fitted latent vector: mode, Laplace covariance, variance components, report weights."""
+
+    model: object  # the LatentCountModel
+    theta: np.ndarray
+    Sigma: np.ndarray
+    V: Variances
+    omega: np.ndarray
+    converged: bool
+    iterations: int

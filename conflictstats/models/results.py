@@ -21,8 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .blocks import KINDS, group_kind, window_mask, window_terms
-from .latent import LatentFit
+from .blocks import KINDS, LatentFit, group_kind, window_mask, window_terms
 from .prediction import PredictionResults, predictive_half_width
 from .trend import Breakpoint
 
@@ -340,7 +339,8 @@ class LatentResults:
             fixed = {f"log_sigma2_report[{g}]": float(np.log(s * f))
                      for g, s in zip(self.model.groups, self.fit.V.sigma_g2)}
             r = self if f == 1.0 else self.refit_with(**fixed)
-            rows.append({"factor": f, **r.predict_window(start, end, alpha=alpha)})
+            rows.append({"factor": f, "converged": r.converged,
+                         **r.predict_window(start, end, alpha=alpha)})
         return pd.DataFrame(rows)
 
     def bootstrap(self, n: int = 200, seed: int | None = None) -> pd.DataFrame:

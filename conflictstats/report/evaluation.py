@@ -65,12 +65,38 @@ class EvaluationSections:
                                    "held-out figures.",
                            numeric=[False, False, True, True, True, True, True]))
         self.backtest_by_window(recorded)
+        self.forecast()
         self.dispersion_sensitivity()
         if points:
             self.chart("calibration-backtest", charts.calibration_chart(pd.DataFrame(points), "Calibration (backtest)"),
                        "Calibration plot: nominal against observed coverage of prediction intervals",
                        "Observed coverage of the 80% and 95% prediction intervals on held-out figures; "
                        "points on the dashed diagonal are perfectly calibrated.")
+
+    def forecast(self) -> None:
+        """The real-time backtest: fit on what was published up to each 14-day cut-off, predict
+        the figures published in the next 14 days."""
+        recorded = {m: v["backtest_forecast"] for m, v in (self.evaluation.backtests() or {}).items()
+                    if isinstance(v, dict) and isinstance(v.get("backtest_forecast"), dict)}
+        if not recorded:
+            return
+        self.h(3, "Real-time backtest")
+        self.p("What an analyst with the model could have said at the time: at cut-offs every 14 days, "
+               "the model is fitted only on the documents published by then and predicts the figures "
+               "published in the next 14 days; the baselines get the same figures. Read from "
+               f"`{self.evaluation.name}`; rerun with `conflictstats backtest --metric M --mode forecast`.")
+        rows = []
+        names = {"model": None, "carry forward": "baseline_carry_forward", "interpolate": "baseline_interpolate"}
+        for metric, bt in recorded.items():
+            for method, key in names.items():
+                sc = bt if key is None else bt.get(key, {})
+                rows.append([self.ctx.label(metric), method, fmt_int(bt.get("n_held_out")),
+                             fmt_num(sc.get("coverage_80")), fmt_num(sc.get("coverage_95")),
+                             fmt_num(sc.get("median_abs_log_ratio"), 3)])
+        self.doc.add(table(["metric", "method", "held-out figures", "80% coverage", "95% coverage",
+                            "median abs. log ratio"], rows,
+                           caption="Real-time backtest: figures published in the 14 days after each cut-off.",
+                           numeric=[False, False, True, True, True, True]))
 
     def backtest_by_window(self, recorded: dict) -> None:
         """The backtest split into short tallies and longer windows (recorded runs only)."""
@@ -191,9 +217,13 @@ class EvaluationSections:
                          + (f" ({v['error']})" if v.get("error") else "") + ".")
         sc = b.get("scale") or {}
         if sc.get("available"):
+            exponent = sc.get("exponent", sc.get("loglog_exponent"))
             items.append(f"Fit time grows with the number of figures with exponent "
-                         f"{fmt_num(sc['loglog_exponent'], 2)} (log-log fit over "
-                         f"{', '.join(fmt_int(r['figures']) for r in sc['runs'])} figures).")
+                         f"{fmt_num(exponent, 2)} (log-log fit over "
+                         f"{', '.join(fmt_int(r['figures']) for r in sc['runs'])} figures; "
+                         + ", ".join(f"{fmt_num(r['seconds'], 1)} s" for r in sc["runs"])
+                         + (", peak " + ", ".join(f"{fmt_int(r['peak_rss_mb'])} MB" for r in sc["runs"])
+                            if all("peak_rss_mb" in r for r in sc["runs"]) else "") + ").")
         r = b.get("report") or {}
         if r.get("available"):
             items.append(f"This report: {fmt_num(r['report_s'], 1)} s, against {fmt_num(r['import_libraries_s'], 1)} s "
