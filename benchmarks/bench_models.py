@@ -20,7 +20,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "models.json"
-METRICS = ("civilians_killed", "people_displaced")
+METRICS = ("civilians_killed", "people_displaced", "children_killed")
 
 
 def main() -> int:

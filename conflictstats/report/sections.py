@@ -78,7 +78,12 @@ class Builder(EvaluationSections):
                f"reported by {fmt_int(f['originator'].nunique())} originators in "
                f"{fmt_int(len(ctx.sources))} public documents, and {fmt_int(len(ctx.events))} dated events. "
                f"The campaign window used by the models runs from {fmt_date(cs)} to {fmt_date(ce)} "
-               f"({fmt_int((ce - cs).days + 1)} days).")
+               f"({fmt_int((ce - cs).days + 1)} days)."
+               + (f" {fmt_int(f['checked_on'].notna().sum())} of the figures "
+                  f"({fmt_pct(100 * f['checked_on'].notna().mean(), signed=False)}) were re-read against their "
+                  f"own documents by a second reader; the others' documents could not be found again "
+                  f"(see the dataset's SECOND-READING.md and AUDIT files for the error rates measured)."
+                  if "checked_on" in f else ""))
         items = []
         for metric in ctx.main_metrics:
             run = self.runs.get(metric)
