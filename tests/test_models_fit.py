@@ -203,3 +203,9 @@ def test_dispersion_sensitivity_refits_with_the_dispersion_held(synthetic):
     width = (sens["pi_upper"] / sens["pi_lower"]).to_numpy()
     assert width[1] < width[0] < width[2]  # less report noise, narrower; more, wider
     assert (sens["ci_lower"] <= sens["mean"]).all() and (sens["mean"] <= sens["ci_upper"]).all()
+
+
+def test_prediction_results_predicted_mean_is_the_mean_column(synthetic):
+    res = synthetic[3]
+    pr = res.get_prediction([("2019-05-01", "2019-05-31", "Agency C"), ("2019-06-01", "2019-06-07")])
+    assert np.allclose(pr.predicted_mean, pr.summary_frame()["mean"].to_numpy())

@@ -18,10 +18,9 @@ import pandas as pd
 
 from ..registry import DEFAULT_DATASET
 from ._common import campaign_window
-from .baselines import baseline_prediction, scores
+from .baselines import SCORE_KEYS, baseline_prediction, scores
 from .observations import SHORT_DAYS, build_observations
 
-OUT_KEYS = ("coverage_80", "coverage_95", "median_abs_log_ratio", "interval_score")
 
 
 def figure_level(obs: pd.DataFrame) -> pd.DataFrame:
@@ -75,7 +74,7 @@ def summarise(pred: pd.DataFrame) -> dict:
         sub = pred[cols + [f"{kind}_{k}" for k in ("mean", "lo80", "hi80", "lo95", "hi95")]]
         sub = sub.rename(columns=lambda c: c.replace(f"{kind}_", ""))
         sc = scores(sub)
-        out[f"baseline_{kind}"] = {k: sc[k] for k in OUT_KEYS + ("relative_interval_score",
+        out[f"baseline_{kind}"] = {k: sc[k] for k in SCORE_KEYS + ("relative_interval_score",
                                                                  "coverage_95_point", "coverage_95_overlap")}
     out["n_held_out"] = int(len(pred))
     return out
@@ -136,7 +135,7 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
     targets_all = figure_level(full.obs)
     doc_of = dict(zip(figures["figure_id"], figures["source_id"]))
     targets_all["source_id"] = targets_all["figure_id"].map(doc_of)
-    folds = _folds(mode, figures, targets_all, campaign, documents)
+    folds = _folds(mode, figures, targets_all, campaign, documents, load("sources", dataset=dataset))
     preds, failed, not_conv = [], [], 0
     fixed = full_res.variance_components.to_dict() if (fix_variances and mode == "lodo") else None
     for name, train, held in folds:
@@ -190,7 +189,8 @@ def well_reported_windows(res, min_reports: int = 3, min_groups: int = 2) -> lis
 
 
 def _folds(mode: str, figures: pd.DataFrame, targets: pd.DataFrame, campaign,
-           documents: list[str] | None) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
+           documents: list[str] | None,
+           sources: pd.DataFrame) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
     """(name, training figures, held-out targets) per refit."""
     if mode == "lodo":
         docs = sorted(targets["source_id"].unique())
@@ -198,9 +198,7 @@ def _folds(mode: str, figures: pd.DataFrame, targets: pd.DataFrame, campaign,
             docs = [d for d in docs if d in set(documents)]
         return [(d, figures[figures["source_id"] != d], targets[targets["source_id"] == d])
                 for d in docs]
-    from conflictstats.api import load  # publication dates come from the sources table
-
-    published = _publication_dates(figures, load)
+    published = _publication_dates(figures, sources)
     pub = targets["source_id"].map(published)
     fig_pub = figures["source_id"].map(published)
     out = []
@@ -215,13 +213,9 @@ def _folds(mode: str, figures: pd.DataFrame, targets: pd.DataFrame, campaign,
     return out
 
 
-def _publication_dates(figures: pd.DataFrame, load) -> dict:
-    """source_id -> publication date; for figures not in a shipped dataset (a user's own or
-    synthetic), the latest period_end of the document stands in for it."""
+def _publication_dates(figures: pd.DataFrame, sources: pd.DataFrame) -> dict:
+    """source_id -> publication date from the dataset's sources table; for documents not in
+    it (a user's own or synthetic figures) the latest period_end of the document stands in."""
     fallback = figures.groupby("source_id")["period_end"].max().to_dict()
-    try:
-        src = load("sources")
-        known = dict(zip(src["source_id"], pd.to_datetime(src["published"])))
-    except Exception:  # noqa: BLE001 - no shipped table: use the fallback
-        known = {}
+    known = dict(zip(sources["source_id"], pd.to_datetime(sources["published"])))
     return {k: known.get(k, v) for k, v in fallback.items()}

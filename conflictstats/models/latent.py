@@ -77,9 +77,6 @@ class LatentCountModel:
         # the band's width on the log scale, as a uniform's variance (rounding, hedging)
         self.r2 = (np.log(fhi + 0.5) - np.log(flo + 0.5)) ** 2 / 12.0
         self.days_rel = (self.e - self.s + 1) / 7.0
-        # every report counts once: down-weighting a running total's nested reports (composite
-        # likelihood) left each originator too little evidence for its own coverage and noise
-        self.w = np.ones(len(self.obs))
         self.M = window_mask(self.s, self.e, D)
         self.Qu = ar1_precision(D, float(np.exp(-1.0 / AR_DAYS)))
         # coverage drift: groups whose figures end on enough distinct dates far enough apart
@@ -293,7 +290,7 @@ class LatentCountModel:
                 V.sigma_g2[i] = float(np.exp(self.fixed[key]))
 
     def _weights(self, V: Variances, omega: np.ndarray) -> np.ndarray:
-        return omega * self.w / self.noise_var(V)
+        return omega / self.noise_var(V)
 
     def objective(self, theta: np.ndarray, wt: np.ndarray, Pr: np.ndarray) -> float:
         eta, _ = self.eta(theta)
@@ -376,7 +373,7 @@ class LatentCountModel:
         for kappa in grid:
             sg2 = self._report_scales(np.maximum(e2raw - self.r2, 0.0) * self.days_rel ** kappa)
             s2 = sg2[self.g] * self.days_rel ** -kappa + self.r2
-            ll = -0.5 * float(np.sum(self.w * (np.log(s2) + e2raw / s2)))
+            ll = -0.5 * float(np.sum(np.log(s2) + e2raw / s2))
             if best is None or ll > best[0]:
                 best = (ll, kappa, sg2)
         _, V.kappa, V.sigma_g2 = best
@@ -386,10 +383,10 @@ class LatentCountModel:
         out = np.zeros(self.lay.G)
         for gidx in range(self.lay.G):
             k = okind == self.kind[gidx]
-            pooled = max(float(np.sum(self.w[k] * e2[k]) / np.sum(self.w[k])), 1e-4)
+            pooled = max(float(np.mean(e2[k])), 1e-4)
             m = self.g == gidx
-            ss = float(np.sum(self.w[m] * e2[m]))
-            out[gidx] = min(max((POOL_WEIGHT * pooled + ss) / (POOL_WEIGHT + float(np.sum(self.w[m]))),
+            ss = float(np.sum(e2[m]))
+            out[gidx] = min(max((POOL_WEIGHT * pooled + ss) / (POOL_WEIGHT + float(np.sum(m))),
                                 REPORT_VAR_RANGE[0]), REPORT_VAR_RANGE[1])
         return out
 

@@ -1,4 +1,4 @@
-"""Observation builder: reported figures -> composite-link likelihood terms.
+"""Observation builder: reported figures -> the latent model's likelihood terms.
 
 Why: published totals overlap and nest ("since 29 April", reported again and again). Fitting
 them as independent points counts the same deaths many times, so a cumulative series from one
@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from ..datamodel import qualifier_interval as figure_interval
@@ -114,9 +113,9 @@ def build_observations(figures: pd.DataFrame, metric: str, area: str | None = No
     Otherwise ``area`` is matched against the ``area`` column (case-insensitive) or, if it is a
     p-code, against single-governorate figures of that p-code.
     ``increments=True`` turns each running series into increments (for likelihoods that treat
-    observations as independent); the default keeps the totals, whose nesting the Gaussian
-    composite-link model handles through its covariance (a total and a later total of the same
-    series share all the earlier days).
+    observations as independent); the default keeps the totals, whose nesting the latent model
+    handles through the shared daily series (a total and a later total of the same series
+    share all the earlier days).
     ``min_group_obs``: originators with fewer figures share one pooled coverage offset (a
     group seen once only absorbs its own figure and adds a parameter).
     ``missing_start``: "campaign_start" assumes a figure without a start date counts from the
@@ -264,10 +263,7 @@ def build_observations(figures: pd.DataFrame, metric: str, area: str | None = No
         "start", "end", "value", "reported", "qualifier", "lo", "hi", "obs_kind", "note",
         "flo", "fhi"])
     if len(obs):
-        obs["weight"] = _overlap_weights(obs)
         obs = obs.sort_values(["group", "series_start", "end"]).reset_index(drop=True)
-    else:
-        obs["weight"] = []
     if nostart.any() and missing_start != "drop":
         notes.append(f"{int(nostart.sum())} figure(s) without period_start counted from the "
                      "campaign start")
@@ -315,23 +311,3 @@ def _pool_small_groups(rows: list[dict], min_group_obs: int, notes: list[str],
                  f"figures pooled into {POOLED!r} (totals) or {POOLED + DAILY_SUFFIX!r}; "
                  f"{n_dropped} from small governorate-level series excluded")
     return kept
-
-
-def _overlap_weights(obs: pd.DataFrame) -> np.ndarray:
-    """Composite-likelihood weights: a day counted by k windows of one group weighs 1/k.
-
-    Increments of one series never overlap (weight 1); a monthly figure that repeats days of
-    the same originator's running total would otherwise count those days twice.
-    """
-    w = np.ones(len(obs))
-    day0 = obs["start"].min()
-    for _, idx in obs.groupby("group").groups.items():
-        sub = obs.loc[idx]
-        s = ((sub["start"] - day0).dt.days).to_numpy()
-        e = ((sub["end"] - day0).dt.days).to_numpy()
-        mult = np.zeros(int(e.max()) + 2)
-        for a, b in zip(s, e):
-            mult[a:b + 1] += 1
-        for pos, a, b in zip(idx, s, e):
-            w[obs.index.get_loc(pos)] = float(np.mean(1.0 / mult[a:b + 1]))
-    return w

@@ -56,4 +56,4 @@ class PredictionResults:
 
     @property
     def predicted_mean(self) -> np.ndarray:
-        return self.results.predict_many(self.windows).to_numpy()[:, 0]
+        return self.results.predict_many(self.windows)["mean"].to_numpy()
