@@ -150,7 +150,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     try:
         paths = build_report(args.dataset, Path(args.out) if args.out else None, progress=not args.quiet,
-                             evaluation=Path(args.evaluation) if args.evaluation else None)
+                             evaluation=Path(args.evaluation) if args.evaluation else None,
+                             scheduler=args.scheduler)
     except OSError as exc:  # an unwritable --out, a full disk: a message, not a traceback
         where = exc.filename or args.out or "the output folder"
         raise UnreadableError(f"{where}: cannot write the report: {exc.strerror or exc}.") from None
@@ -198,7 +199,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     """``conflictstats backtest --metric M [--mode lodo|forecast] [--dataset D] [--json]``."""
     from conflictstats.models import backtest
 
-    res = backtest(args.metric, dataset=args.dataset, mode=args.mode)
+    res = backtest(args.metric, dataset=args.dataset, mode=args.mode, scheduler=args.scheduler)
     _print_scores(res, args.json, f"Backtest ({res['mode']}): {args.metric}")
     if not args.json:
         for f in res.get("failed_refits", []):
@@ -210,7 +211,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     """``conflictstats simulate [--runs N] [--seed S] [--bootstrap B] [--json]``."""
     from conflictstats.models import simulate
 
-    res = simulate(runs=args.runs, seed=args.seed, bootstrap=args.bootstrap)
+    res = simulate(runs=args.runs, seed=args.seed, bootstrap=args.bootstrap, scheduler=args.scheduler)
     _print_scores(res, args.json, f"Synthetic campaigns: {res['runs']} runs, seed {res['seed']}")
     return EXIT_OK
 
@@ -234,15 +235,19 @@ class _Parser(argparse.ArgumentParser):
 
 def parser() -> argparse.ArgumentParser:
     from .export import FORMATS as EXPORT_FORMATS
+    from .scheduling import SCHEDULERS, SYNCHRONOUS
 
     p = _Parser(prog="conflictstats", description="Sourced conflict figures and honest statistics.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def command(name: str, help: str, dataset: bool = True) -> argparse.ArgumentParser:
+    def command(name: str, help: str, dataset: bool = True, fits: bool = False) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help)
         if dataset:
             sp.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset name (default: %(default)s)")
+        if fits:  # commands whose model fits can run on a Dask cluster
+            sp.add_argument("--scheduler", default=SYNCHRONOUS, help=f"where the model fits run: "
+                            f"{', '.join(SCHEDULERS)} (default: %(default)s; the results are the same)")
         return sp
 
     command("list", "list datasets, their tables and row counts", dataset=False)
@@ -260,18 +265,18 @@ def parser() -> argparse.ArgumentParser:
     sp = command("check", "cross-figure consistency warnings for curators")
     sp.add_argument("--strict", action="store_true", help="exit 1 when any warning is unexplained")
     sp = command("backtest", "out-of-sample validation of a metric's model (leave one document out, "
-                 "or forecast: fit up to a cut-off, predict the next 14 days' figures)")
+                 "or forecast: fit up to a cut-off, predict the next 14 days' figures)", fits=True)
     sp.add_argument("--metric", required=True)
     sp.add_argument("--mode", default="lodo", help="lodo (leave one document out, the default) or "
                     "forecast; checked by the models (an unknown mode exits 3)")
     sp.add_argument("--json", action="store_true")
-    sp = command("simulate", "calibration on synthetic campaigns with known truth", dataset=False)
+    sp = command("simulate", "calibration on synthetic campaigns with known truth", dataset=False, fits=True)
     sp.add_argument("--runs", type=int, default=20)
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--bootstrap", type=int, default=0,
                     help="also B parametric-bootstrap refits per run, for percentile intervals")
     sp.add_argument("--json", action="store_true")
-    sp = command("report", "build the campaign report (HTML + Markdown)")
+    sp = command("report", "build the campaign report (HTML + Markdown)", fits=True)
     sp.add_argument("--out", help="output folder (default: reports/<dataset> in a checkout, ./reports/<dataset> "
                     "otherwise)")
     sp.add_argument("--evaluation", help="recorded evaluation results (JSON) the report quotes (default: the "

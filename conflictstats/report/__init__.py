@@ -9,6 +9,7 @@ runs), charts (matplotlib, imported lazily), sections (the content), html / mark
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from ..registry import DEFAULT_DATASET
@@ -26,16 +27,19 @@ def default_out_dir(dataset: str) -> Path:
 
 
 def build_report(dataset: str = DEFAULT_DATASET, out_dir: Path | str | None = None,
-                 progress: bool = True, models: bool = True, evaluation: Path | str | None = None) -> list[Path]:
+                 progress: bool = True, models: bool = True, evaluation: Path | str | None = None,
+                 scheduler: str = "synchronous") -> list[Path]:
     """Build the report into ``out_dir``; returns the paths written (sorted).
 
     ``evaluation`` is the recorded evaluation results (JSON) the model-checking sections quote;
     by default the dataset's own ``evaluation.json`` (shipped with the data, so a wheel and a
     checkout build the same bytes). ``models=False`` leaves the model sections saying "not
-    available in this build" (a quick preview).
+    available in this build" (a quick preview). ``scheduler`` says where the model fits run
+    (:mod:`conflictstats.scheduling`); the bytes are the same on any scheduler.
     """
     from ..registry import dataset_info
     from ..manifest import write_with_sums
+    from ..scheduling import SYNCHRONOUS, check_scheduler, map_tasks
     from ..store import remove_stale, sweep_temporaries
     from . import html, markdown
     from .context import DataContext
@@ -44,6 +48,7 @@ def build_report(dataset: str = DEFAULT_DATASET, out_dir: Path | str | None = No
     from .sections import Builder
 
     info = dataset_info(dataset)  # refuses unknown names before anything is written
+    check_scheduler(scheduler)
     out = Path(out_dir) if out_dir is not None else default_out_dir(info.name)
     bar = Progress(total=3, enabled=progress)
     with bar.step(f"loading dataset {info.name} (release {info.release})"):
@@ -52,10 +57,14 @@ def build_report(dataset: str = DEFAULT_DATASET, out_dir: Path | str | None = No
         recorded = Evaluation.read(Path(evaluation) if evaluation is not None else info.path / EVALUATION_FILE)
         bar.total = 1 + (len(metrics) if models else 0) + 2
     runs = {}
-    if models:
+    if models and scheduler == SYNCHRONOUS:
         for metric in metrics:
             with bar.step(f"fitting model: {metric}"):
                 runs[metric] = fit_metric(ctx, metric)
+    elif models and metrics:
+        bar.total -= len(metrics) - 1
+        with bar.step(f"fitting models on {scheduler}: {', '.join(metrics)}"):
+            runs = dict(zip(metrics, map_tasks(partial(fit_metric, ctx), metrics, scheduler)))
     with bar.step("drawing charts and writing text"):
         doc, files = Builder(ctx, runs, recorded).build()
         files["index.html"] = html.render(doc).encode("utf-8")
