@@ -46,7 +46,8 @@ def map_tasks(fn: Callable[..., Any], tasks: Sequence, scheduler: str = SYNCHRON
     if scheduler == SYNCHRONOUS or not tasks:
         return [fn(task, **shared) for task in tasks]
     with dask_client(scheduler) as client:
-        handles = {k: client.scatter(v, broadcast=True) for k, v in shared.items()}
+        # one list per value: scatter() would split a dict or list into items
+        handles = {k: client.scatter([v], broadcast=True)[0] for k, v in shared.items()}
         futures = client.map(fn, list(tasks), pure=False, **handles)
         return client.gather(futures)
 
@@ -76,6 +77,10 @@ def dask_client(scheduler: str) -> Iterator[Any]:
     except (OSError, TimeoutError) as exc:
         raise UnreadableError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     with client:
+        try:
+            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError):
+            raise UnreadableError(f"the Dask scheduler at {scheduler} has no workers") from None
         yield client
 
 
