@@ -40,7 +40,7 @@ def map_tasks(fn: Callable[..., Any], tasks: Sequence, scheduler: str = SYNCHRON
 
     ``shared`` holds the arguments every task reads (data, a full-data fit); on a cluster
     they are sent to each worker once, not once per task. ``fn`` must be importable by the
-    workers (a module-level function of this package).
+    workers (a module-level function of an installed package, or a partial of one).
     """
     check_scheduler(scheduler)
     if scheduler == SYNCHRONOUS or not tasks:
