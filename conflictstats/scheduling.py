@@ -10,6 +10,7 @@ come back in task order. Dask is imported only here, and only when a cluster is 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -65,7 +66,7 @@ def dask_client(scheduler: str) -> Iterator[Any]:
         # one single-threaded worker per core: the fits are small dense algebra (Dask's nanny
         # already starts workers with OMP/OPENBLAS/MKL_NUM_THREADS=1)
         cluster = LocalCluster(n_workers=_cores(), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=None, silence_logs=logging.ERROR)
         try:
             with Client(cluster) as client:
                 yield client
