@@ -26,8 +26,9 @@ def list_tables(dataset: str = DEFAULT_DATASET) -> list[str]:
 
 
 def _check_table(table: str) -> None:
-    if table not in c.TABLES:
-        raise UnknownNameError(f"unknown table '{table}'; tables: {', '.join(c.TABLES)}.")
+    from .suggest import check_name
+
+    check_name("table", table, c.TABLES)
 
 
 def _folder(dataset: str, release: str | None) -> Path:
@@ -97,4 +98,6 @@ def cite(dataset: str = DEFAULT_DATASET, format: str = "text") -> str:
         return info.citation()
     if format == "bibtex":
         return info.bibtex()
-    raise UnknownNameError(f"unknown citation format '{format}'; use 'text' or 'bibtex'.")
+    from .suggest import unknown_name
+
+    raise unknown_name("citation format", format, ["text", "bibtex"])

@@ -16,6 +16,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from ..progress import progress
 from ..registry import DEFAULT_DATASET
 from ._common import campaign_window
 from .baselines import SCORE_KEYS, baseline_prediction, scores
@@ -119,10 +120,9 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
 
     from . import fit_observations, originator_aliases
 
-    if mode not in MODES:
-        from conflictstats.errors import UnknownNameError
+    from conflictstats.suggest import check_name
 
-        raise UnknownNameError(f"unknown backtest mode {mode!r}; the modes are {', '.join(MODES)}")
+    check_name("backtest mode", mode, MODES)
     figures = load("figures", dataset=dataset) if figures is None else figures
     events = load("events", dataset=dataset) if events is None else events
     campaign = kw.pop("campaign", None) or campaign_window(dataset)
@@ -138,7 +138,7 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
     folds = _folds(mode, figures, targets_all, campaign, documents, load("sources", dataset=dataset))
     preds, failed, not_conv = [], [], 0
     fixed = full_res.variance_components.to_dict() if (fix_variances and mode == "lodo") else None
-    for name, train, held in folds:
+    for name, train, held in progress(folds, desc=f"backtest {metric} ({mode})", unit="refit"):
         tr = build_observations(train, metric, area=area, campaign=campaign)
         if len(tr.obs) < 4:
             failed.append(f"{name}: fewer than 4 observations left")

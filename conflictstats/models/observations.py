@@ -90,6 +90,18 @@ def canonical_originator(name: str) -> str:
     return ORIGINATOR_ALIASES.get(key, raw)
 
 
+def check_originator(name: str, groups, aliases: dict[str, str]) -> None:
+    """Refuse an originator that is neither a fitted group, a spelling in the fitted figures, nor
+    in the shared registry (``originators.toml``): a typo, not an unseen originator."""
+    from ..registry import originator_groups
+    from ..suggest import check_name
+
+    registry = originator_groups()
+    known = {*groups, *aliases, *aliases.values(), *registry, *registry.values(), *ORIGINATOR_ALIASES.values()}
+    if name.lower() not in {k.lower() for k in known} and canonical_originator(name) not in known:
+        check_name("originator", name, sorted(known))
+
+
 def coverage_group(originator: str, area_scope: str, pcodes) -> str:
     """Coverage-offset group: the originator, qualified by governorates below campaign level.
 
@@ -100,6 +112,22 @@ def coverage_group(originator: str, area_scope: str, pcodes) -> str:
     if area_scope == "campaign_area" or not pcodes:
         return name
     return f"{name} [{'+'.join(sorted(pcodes))}]"
+
+
+def check_selection(figures: pd.DataFrame, metric: str, area: str | None = None) -> None:
+    """Refuse a metric or area the figures do not know (:class:`UnknownNameError`, with the
+    closest names): the codebook's metrics, the figures' areas and governorate p-codes."""
+    from ..suggest import check_name
+
+    m = figures["metric"]
+    check_name("metric", metric, list(m.cat.categories) if hasattr(m, "cat") else m.dropna().astype(str).unique(),
+               "`conflictstats show codebook` lists them")
+    if area is not None:
+        areas = {str(a).strip().lower(): str(a) for a in figures["area"].dropna().unique()}
+        pcodes = {str(p) for v in figures["admin1_pcodes"].dropna() for p in v}
+        if area.strip().lower() not in areas and area.upper() not in pcodes:
+            check_name("area", area, sorted(set(areas.values()) | pcodes),
+                       "areas as the figures name them, or admin-1 p-codes such as SY07")
 
 
 def build_observations(figures: pd.DataFrame, metric: str, area: str | None = None,
@@ -121,6 +149,7 @@ def build_observations(figures: pd.DataFrame, metric: str, area: str | None = No
     ``missing_start``: "campaign_start" assumes a figure without a start date counts from the
     campaign start (recorded per observation); "drop" excludes such figures.
     """
+    check_selection(figures, metric, area)
     f = figures[figures["metric"].astype(str) == metric].copy()
     excluded: list[dict] = []
     notes: list[str] = []

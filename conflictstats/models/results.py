@@ -114,7 +114,7 @@ class LatentResults:
         coverage-group label ("SNHR"), an originator spelling the registry maps to one, or
         None (the reference). A window of at most ``SHORT_DAYS`` days uses the group's daily
         tallies where the fit has them."""
-        from .observations import DAILY_SUFFIX, SHORT_DAYS, canonical_originator
+        from .observations import DAILY_SUFFIX, SHORT_DAYS, canonical_originator, check_originator
 
         groups = self.model.groups
         if originator is None:
@@ -134,6 +134,7 @@ class LatentResults:
                 if cand.lower() in lower:
                     i = lower[cand.lower()]
                     return i, group_kind(groups[i], DAILY_SUFFIX)
+        check_originator(name, groups, self.aliases)  # an unseen originator, not a typo
         return None, 1 if (days <= SHORT_DAYS or name.endswith(DAILY_SUFFIX)) else 0
 
     def _day(self, date) -> int:
