@@ -118,7 +118,7 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
     """
     from conflictstats.api import load
 
-    from . import fit_observations, originator_aliases
+    from . import MIN_FIT_OBS, fit_observations, not_enough_data, originator_aliases
 
     from conflictstats.suggest import check_name
 
@@ -129,6 +129,8 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
     aliases = originator_aliases(figures)
     t0 = time.perf_counter()
     full = build_observations(figures, metric, area=area, campaign=campaign)
+    if len(full.obs) < MIN_FIT_OBS:
+        raise not_enough_data(full)
     domain = (min(full.obs["start"].min(), campaign[0]), max(full.obs["end"].max(), campaign[1]))
     full_res = fit_observations(full, events=events, breakpoints=breakpoints, campaign=campaign,
                                 domain=domain, aliases=aliases, **kw)
