@@ -20,7 +20,11 @@ __all__ = ["load", "list_datasets", "list_tables", "cite", "table_path"]
 
 
 def list_tables(dataset: str = DEFAULT_DATASET) -> list[str]:
-    """The tables of a dataset, in the contract's order."""
+    """The tables of a dataset, in the contract's order.
+
+    >>> list_tables("idlib-2019")
+    ['sources', 'figures', 'events', 'codebook']
+    """
     dataset_dir(dataset)
     return list(c.TABLES)
 
@@ -40,7 +44,11 @@ def _folder(dataset: str, release: str | None) -> Path:
 
 
 def table_path(table: str, dataset: str = DEFAULT_DATASET, release: str | None = None) -> Path:
-    """Path of a table's Parquet file (shipped, or of a fetched release)."""
+    """Path of a table's Parquet file (shipped, or of a fetched release).
+
+    >>> table_path("events").name
+    'events.parquet'
+    """
     _check_table(table)
     return _folder(dataset, release) / f"{table}.parquet"
 
@@ -85,6 +93,16 @@ def load(table: str, dataset: str = DEFAULT_DATASET, release: str | None = None)
     ``table`` is one of sources, figures, events, codebook. Dates are datetime64, enumerations
     categorical, counts nullable Int64. ``release`` reads a release fetched with
     :func:`conflictstats.fetch` instead of the data shipped with the package.
+
+    >>> import conflictstats as cs
+    >>> figures = cs.load("figures")
+    >>> list(figures.columns[:5])
+    ['figure_id', 'source_id', 'metric', 'value', 'qualifier']
+    >>> str(figures["period_end"].dtype).startswith("datetime64")
+    True
+    >>> sources = cs.load("sources")  # every figure's document, with its URL
+    >>> bool(figures.merge(sources, on="source_id")["url"].str.startswith("http").all())
+    True
     """
     path = table_path(table, dataset, release)
     sums = read_sums(path.parent)
@@ -92,7 +110,11 @@ def load(table: str, dataset: str = DEFAULT_DATASET, release: str | None = None)
 
 
 def cite(dataset: str = DEFAULT_DATASET, format: str = "text") -> str:
-    """How to cite a dataset: ``format`` is "text" or "bibtex"."""
+    """How to cite a dataset: ``format`` is "text" or "bibtex".
+
+    >>> cite("idlib-2019", format="bibtex").startswith("@misc{conflictstats_idlib_2019_")
+    True
+    """
     info = dataset_info(dataset)
     if format == "text":
         return info.citation()

@@ -26,7 +26,9 @@ def closest(given: object, known: Iterable[str], n: int = 3) -> list[str]:
     """Up to ``n`` valid names closest to ``given``, best first (spelling or swapped words).
 
     >>> closest("displaced_people", ["civilians_killed", "people_displaced", "displacement_movements"])
-    ['people_displaced', 'displacement_movements']
+    ['people_displaced']
+    >>> closest("chldren_kiled", ["children_killed", "women_killed", "civilians_injured"])
+    ['children_killed', 'women_killed']
     """
     text = str(given).strip().lower()
     scored = []

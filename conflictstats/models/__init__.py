@@ -170,6 +170,17 @@ def fit(metric: str, dataset: str = DEFAULT_DATASET, area: str | None = None,
     ``breakpoints`` is "events" (dates from the events table whose kind can shift the trend),
     a list of dates, or None (one log-linear trend). Extra keywords: ``reference`` (coverage
     group fixed at 0), ``seed``, ``missing_start`` ("campaign_start" or "drop"), ``campaign``.
+    An unknown metric or area raises :class:`~conflictstats.errors.UnknownNameError` with the
+    closest names; a metric with no usable figures :class:`~conflictstats.errors.NotEnoughDataError`.
+
+    >>> import conflictstats as cs
+    >>> res = cs.fit("health_workers_killed")
+    >>> res.converged, res.metric
+    (True, 'health_workers_killed')
+    >>> cs.fit("killed_health_workers")
+    Traceback (most recent call last):
+    ...
+    conflictstats.errors.UnknownNameError: unknown metric 'killed_health_workers'; did you mean health_workers_killed...
     """
     from conflictstats.api import load  # the package loader; imported lazily
 

@@ -161,8 +161,12 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
         p["source_id"] = held["source_id"].to_numpy()
         p["fold"] = name
         preds.append(p)
-    pred = pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(
-        columns=["obs", "mean", "lo80", "hi80", "lo95", "hi95"])
+    if not preds:
+        from conflictstats.errors import NotEnoughDataError
+
+        raise NotEnoughDataError(f"backtest of {metric!r}: no refit could be scored ({len(full.obs)} usable flow "
+                                 f"figures; each refit needs at least 4 left): {'; '.join(failed[:3])}.")
+    pred = pd.concat(preds, ignore_index=True)
     out = summarise(pred)
     out["by_window"] = by_window(pred)
     out.update({"mode": mode, "variances_fixed_in_refits": fixed is not None, "metric": metric,
