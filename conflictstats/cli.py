@@ -243,6 +243,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = _Parser(prog="conflictstats", description="Sourced conflict figures and honest statistics.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
+    p.set_defaults(quiet=False)  # commands with long steps add --quiet
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, help: str, dataset: bool = True) -> argparse.ArgumentParser:
@@ -313,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.print_help()
         return EXIT_USAGE
     try:
-        with quiet(getattr(args, "quiet", False)):
+        with quiet(args.quiet):
             return int(HANDLERS[args.command](args) or 0)
     except ConflictstatsError as exc:
         print(f"conflictstats {args.command}: {exc}", file=sys.stderr)

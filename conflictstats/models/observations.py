@@ -91,15 +91,20 @@ def canonical_originator(name: str) -> str:
 
 
 def check_originator(name: str, groups, aliases: dict[str, str]) -> None:
-    """Refuse an originator that is neither a fitted group, a spelling in the fitted figures, nor
-    in the shared registry (``originators.toml``): a typo, not an unseen originator."""
+    """Refuse a misspelled originator: a name that no fitted group, spelling in the figures or
+    entry of the shared registry (``originators.toml``) has, but close to one that does ("SNRH").
+    A name close to none is an originator the fit has not seen, predicted with the spread of
+    coverage between originators."""
     from ..registry import originator_groups
-    from ..suggest import check_name
+    from ..suggest import closest, unknown_name
 
     registry = originator_groups()
     known = {*groups, *aliases, *aliases.values(), *registry, *registry.values(), *ORIGINATOR_ALIASES.values()}
-    if name.lower() not in {k.lower() for k in known} and canonical_originator(name) not in known:
-        check_name("originator", name, sorted(known))
+    if name.lower() in {k.lower() for k in known} or canonical_originator(name) in known:
+        return
+    if closest(name, known):
+        raise unknown_name("originator", name, known, "or a name close to none of them for an originator "
+                           "the fit has not seen")
 
 
 def coverage_group(originator: str, area_scope: str, pcodes) -> str:
