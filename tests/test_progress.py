@@ -57,11 +57,25 @@ def test_a_log_gets_no_bar():
 
 
 @pytest.mark.skipif(not hasattr(pty, "openpty"), reason="needs a pseudo-terminal")
-def test_simulate_shows_its_runs_on_a_terminal_unless_quiet():
-    code, out = _in_terminal([sys.executable, "-m", "conflictstats", "simulate", "--runs", "2"])
-    assert code == 0 and "simulate:" in out and "/2 [" in out, out
-    code, out = _in_terminal([sys.executable, "-m", "conflictstats", "simulate", "--runs", "2", "--quiet"])
-    assert code == 0 and "simulate:" not in out and "Synthetic campaigns: 2 runs" in out, out
+def test_fetch_shows_its_files_on_a_terminal_unless_quiet(tmp_path):
+    """The same helper drives backtest, simulate, the report's fits and fetch; fetch is the quick one."""
+    import shutil
+
+    from conflictstats.manifest import SUMS_FILE, read_sums
+    from conflictstats.registry import dataset_info
+    from httpserver import serve
+
+    info = dataset_info()
+    served = tmp_path / "www" / info.name / info.release
+    served.mkdir(parents=True)
+    for name in [*read_sums(info.path), SUMS_FILE]:
+        shutil.copy2(info.path / name, served / name)
+    cli = [sys.executable, "-m", "conflictstats", "fetch"]
+    with serve(tmp_path / "www") as srv:
+        code, out = _in_terminal(cli + ["--base-url", srv.url, "--cache-dir", str(tmp_path / "a")])
+        assert code == 0 and f"fetch {info.release}:" in out and "file/s]" in out, out
+        code, out = _in_terminal(cli + ["--base-url", srv.url, "--cache-dir", str(tmp_path / "b"), "--quiet"])
+        assert code == 0 and f"fetch {info.release}:" not in out and "all SHA-256 verified" in out, out
 
 
 def test_no_hand_written_progress_display_is_left():

@@ -7,6 +7,8 @@ exit 70 ("a bug"), never a bare ValueError. A known metric with too few figures 
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 import conflictstats as cs
@@ -38,18 +40,40 @@ CLI_CASES = [
 ]
 
 
-@pytest.mark.parametrize("args,suggestion", CLI_CASES, ids=[" ".join(a) for a, _ in CLI_CASES])
-def test_every_command_exits_3_and_suggests(args, suggestion, tmp_path):
-    (tmp_path / "x.csv").write_text("source_id,title\nx,y\n")
-    proc = run_cli(*[a.replace("{tmp}", str(tmp_path)) for a in args])
-    assert proc.returncode == 3, (proc.returncode, proc.stderr)
-    assert suggestion in proc.stderr, proc.stderr
-    assert "Traceback" not in proc.stderr and "bug" not in proc.stderr
-    assert not (tmp_path / "b").exists() and not (tmp_path / "r").exists() and not (tmp_path / "e").exists()
+@pytest.fixture(scope="module")
+def cli_runs(tmp_path_factory) -> dict[int, tuple]:
+    """Every case's command, run at once (they only import and refuse): {case: (proc, stderr, tmp)}."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    procs = {}
+    for i, (args, _) in enumerate(CLI_CASES):
+        tmp = tmp_path_factory.mktemp(f"cli{i}")
+        (tmp / "x.csv").write_text("source_id,title\nx,y\n")
+        cmd = [sys.executable, "-m", "conflictstats", *[a.replace("{tmp}", str(tmp)) for a in args]]
+        procs[i] = (subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True), tmp)
+    out = {}
+    for i, (proc, tmp) in procs.items():
+        _, err = proc.communicate(timeout=300)
+        out[i] = (proc.returncode, err, tmp)
+    return out
 
 
+@pytest.mark.parametrize("case", range(len(CLI_CASES)), ids=[" ".join(a) for a, _ in CLI_CASES])
+def test_every_command_exits_3_and_suggests(case, cli_runs):
+    code, stderr, tmp = cli_runs[case]
+    suggestion = CLI_CASES[case][1]
+    assert code == 3, (code, stderr)
+    assert suggestion in stderr, stderr
+    assert "Traceback" not in stderr and "bug" not in stderr
+    assert not (tmp / "b").exists() and not (tmp / "r").exists() and not (tmp / "e").exists()
+
+
+@functools.cache
 def _fitted():
-    return cs.fit("health_facilities_suspended")  # a small metric: a quick fit
+    return cs.fit("health_facilities_suspended")  # a small metric: a quick fit, made once
 
 
 def _api_cases():
