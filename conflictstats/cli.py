@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, ConflictstatsError, UnknownNameError
+from .progress import quiet
 from .registry import DEFAULT_DATASET
 
 # --- data commands ---------------------------------------------------------------------------------
@@ -51,9 +52,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.metric:
         if args.table != "figures":
             raise UnknownNameError("--metric applies to the figures table only.")
-        known = list(df["metric"].cat.categories)
-        if args.metric not in known:
-            raise UnknownNameError(f"unknown metric '{args.metric}'; metrics: {', '.join(known)}.")
+        from .suggest import check_name
+
+        check_name("metric", args.metric, df["metric"].cat.categories)
         df = df[df["metric"] == args.metric]
     if args.table == "figures":
         df = df.sort_values(["period_end", "figure_id"], kind="stable")
@@ -232,11 +233,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+def quiet_option(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--quiet", action="store_true",
+                    help="no progress bar (it is shown only when stderr is a terminal)")
+
+
 def parser() -> argparse.ArgumentParser:
     from .export import FORMATS as EXPORT_FORMATS
 
     p = _Parser(prog="conflictstats", description="Sourced conflict figures and honest statistics.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
+    p.set_defaults(quiet=False)  # commands with long steps add --quiet
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, help: str, dataset: bool = True) -> argparse.ArgumentParser:
@@ -265,18 +272,20 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--mode", default="lodo", help="lodo (leave one document out, the default) or "
                     "forecast; checked by the models (an unknown mode exits 3)")
     sp.add_argument("--json", action="store_true")
+    quiet_option(sp)
     sp = command("simulate", "calibration on synthetic campaigns with known truth", dataset=False)
     sp.add_argument("--runs", type=int, default=20)
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--bootstrap", type=int, default=0,
                     help="also B parametric-bootstrap refits per run, for percentile intervals")
     sp.add_argument("--json", action="store_true")
+    quiet_option(sp)
     sp = command("report", "build the campaign report (HTML + Markdown)")
     sp.add_argument("--out", help="output folder (default: reports/<dataset> in a checkout, ./reports/<dataset> "
                     "otherwise)")
     sp.add_argument("--evaluation", help="recorded evaluation results (JSON) the report quotes (default: the "
                     "dataset's own evaluation.json)")
-    sp.add_argument("--quiet", action="store_true", help="no progress display")
+    quiet_option(sp)
     sp = command("fetch", "download and verify a published release")
     sp.add_argument("--release", help="release to fetch (default: the shipped one)")
     sp.add_argument("--base-url", help="where releases are published (https; http only on loopback)")
@@ -285,6 +294,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--sha256sums", help="SHA-256 of the release's SHA256SUMS, for a release this package does "
                     "not know")
     sp.add_argument("--timeout", type=float, default=30.0, help="seconds per file (default: %(default)s)")
+    quiet_option(sp)
     sp = command("export", "write the tables as CSV, Parquet or XLSX with a README")
     sp.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
     sp.add_argument("--out", required=True)
@@ -304,7 +314,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.print_help()
         return EXIT_USAGE
     try:
-        return int(HANDLERS[args.command](args) or 0)
+        with quiet(args.quiet):
+            return int(HANDLERS[args.command](args) or 0)
     except ConflictstatsError as exc:
         print(f"conflictstats {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -33,6 +33,12 @@ class IntegrityError(ConflictstatsError):
     exit_code = EXIT_INTEGRITY
 
 
+class NotEnoughDataError(ConflictstatsError, ValueError):
+    """A known name (a metric, an area) with too few usable figures to fit: a usage error."""
+
+    exit_code = EXIT_USAGE
+
+
 @dataclass(frozen=True)
 class Failure:
     """One broken rule in one cell (or row) of one table."""

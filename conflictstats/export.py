@@ -21,9 +21,10 @@ import pandas as pd
 from . import datamodel as c
 from .api import load, table_path
 from .datapackage import LIST_SEPARATOR, descriptor
-from .errors import ConflictstatsError, UnreadableError
+from .errors import ConflictstatsError, IntegrityError, UnreadableError
 from .registry import DEFAULT_DATASET, DatasetInfo, dataset_info
-from .release import MANIFEST
+from .release import MANIFEST, check_release_name
+from .suggest import check_name
 from .manifest import SUMS_FILE, read_sums, read_verified, sha256_bytes, write_with_sums
 from .store import dumps_json
 
@@ -35,8 +36,7 @@ _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 def export(dataset: str = DEFAULT_DATASET, fmt: str = "csv", out_dir: Path | str = ".",
            release: str | None = None) -> dict[str, Path]:
     """Write a dataset's tables to ``out_dir`` in ``fmt``; returns {file name: path}."""
-    if fmt not in FORMATS:
-        raise ConflictstatsError(f"unknown export format '{fmt}'; use one of {', '.join(FORMATS)}.")
+    check_name("export format", fmt, FORMATS)
     info = dataset_info(dataset)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -45,7 +45,7 @@ def export(dataset: str = DEFAULT_DATASET, fmt: str = "csv", out_dir: Path | str
     sums = read_sums(folder)
     package = json.loads(read_verified(folder / "datapackage.json", sums.get("datapackage.json")))
     tables = {t: load(t, dataset, release) for t in c.TABLES}
-    release_name = package.get("version", info.release)
+    release_name = _release_name(package, release or info.release, folder)
 
     blobs: dict[str, bytes] = {}
     if fmt == "csv":
@@ -65,6 +65,18 @@ def export(dataset: str = DEFAULT_DATASET, fmt: str = "csv", out_dir: Path | str
     out.mkdir(parents=True, exist_ok=True)
     write_with_sums(out, blobs)
     return {name: out / name for name in [*blobs, SUMS_FILE]}
+
+
+def _release_name(package: dict, release: str, folder: Path) -> str:
+    """The release named by datapackage.json, which becomes part of a file name: it must pass the
+    release-name rule (one safe path component), else the export is refused."""
+    named = package.get("version", release)
+    try:
+        return check_release_name(named)
+    except UnreadableError:
+        raise IntegrityError(f"{folder / 'datapackage.json'}: its version {named!r} is not a valid release "
+                             f"name (letters, digits, '.', '-', '+', '_'); refusing to name export files "
+                             f"after it.") from None
 
 
 def _flat(df: pd.DataFrame) -> pd.DataFrame:

@@ -114,7 +114,7 @@ class LatentResults:
         coverage-group label ("SNHR"), an originator spelling the registry maps to one, or
         None (the reference). A window of at most ``SHORT_DAYS`` days uses the group's daily
         tallies where the fit has them."""
-        from .observations import DAILY_SUFFIX, SHORT_DAYS, canonical_originator
+        from .observations import DAILY_SUFFIX, SHORT_DAYS, canonical_originator, check_originator
 
         groups = self.model.groups
         if originator is None:
@@ -134,6 +134,7 @@ class LatentResults:
                 if cand.lower() in lower:
                     i = lower[cand.lower()]
                     return i, group_kind(groups[i], DAILY_SUFFIX)
+        check_originator(name, groups, self.aliases)  # an unseen originator, not a typo
         # unseen: its kind from the label (a governorate tag "[SY02]" or the daily suffix) or,
         # for a plain name, from the window's length (see ``predict_many`` for how it is read)
         kind = group_kind(name, DAILY_SUFFIX)
@@ -231,7 +232,13 @@ class LatentResults:
     def predict_window(self, start, end, originator: str | None = None,
                        alpha: float = 0.05, report_noise: bool = True) -> dict:
         """One window: ``mean``, ``ci_lower``, ``ci_upper``, ``pi_lower``, ``pi_upper`` (and
-        ``identified``: False where the reports cannot pin the window down)."""
+        ``identified``: False where the reports cannot pin the window down).
+
+        >>> import conflictstats as cs
+        >>> p = cs.fit("health_workers_killed").predict_window("2019-05-01", "2019-05-31")
+        >>> 0 < p["ci_lower"] <= p["mean"] <= p["ci_upper"], p["alpha"]
+        (True, 0.05)
+        """
         p = self.predict_many([(start, end, originator)], (alpha,), report_noise).iloc[0]
         out = {k: (bool(p[k]) if k == "identified" else float(p[k])) for k in
                ("mean", "ci_lower", "ci_upper", "pi_lower", "pi_upper", "identified")}
@@ -333,6 +340,11 @@ class LatentResults:
         from .summary import summary_text
 
         return summary_text(self, alpha)
+
+    def _repr_html_(self) -> str:  # Jupyter shows the summary as tables
+        from .summary import summary_html
+
+        return summary_html(self)
 
     def plot(self, ax=None, alpha: float = 0.05, events: pd.DataFrame | None = None):
         from .summary import plot_daily

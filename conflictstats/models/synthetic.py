@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..progress import progress
 from ..registry import DEFAULT_DATASET
 from ._common import campaign_window, events_frame, figures_frame
 
@@ -221,7 +222,8 @@ def simulate(runs: int = 20, seed: int = 0, holdout_frac: float = 0.2,
     """
     from .evaluation import summarise
 
-    outs = [run_one(seed * 100003 + i, holdout_frac, bootstrap) for i in range(runs)]
+    outs = [run_one(seed * 100003 + i, holdout_frac, bootstrap)
+            for i in progress(range(runs), desc="simulate", unit="run")]
     pred = pd.concat([o["pred"] for o in outs], ignore_index=True)
     out = summarise(pred)
     rel = np.array([(o["total_mean"] - o["total_true"]) / o["total_true"] for o in outs])
