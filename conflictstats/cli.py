@@ -15,7 +15,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, ConflictstatsError, UnknownNameError
+from .errors import (EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, ConflictstatsError, UnknownNameError,
+                     terminal_safe)
 from .registry import DEFAULT_DATASET
 
 # --- data commands ---------------------------------------------------------------------------------
@@ -98,7 +99,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if failures:
         print(ValidationError(failures, what=str(args.path)))
         return EXIT_INVALID
-    print(f"{args.path}: valid ({', '.join(tables)})")
+    print(terminal_safe(f"{args.path}: valid ({', '.join(tables)})"))
     return EXIT_OK
 
 
@@ -229,7 +230,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USAGE, terminal_safe(f"{self.prog}: error: {message}") + "\n")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -306,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(HANDLERS[args.command](args) or 0)
     except ConflictstatsError as exc:
-        print(f"conflictstats {args.command}: {exc}", file=sys.stderr)
+        print(f"conflictstats {args.command}: {terminal_safe(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -319,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug, not bad input: say so in one paragraph, traceback on request
         if os.environ.get("CONFLICTSTATS_DEBUG"):
             raise
-        print(f"conflictstats {args.command}: internal error ({type(exc).__name__}: {exc}). This is a bug "
+        print(f"conflictstats {args.command}: internal error ({type(exc).__name__}: {terminal_safe(exc)}). This is a bug "
               f"in conflictstats, not a problem with your input; set CONFLICTSTATS_DEBUG=1 to see the "
               f"traceback and please report it.", file=sys.stderr)
         return EXIT_INTERNAL
