@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import (EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, ConflictstatsError, UnknownNameError,
+from .errors import (EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE, ConflictstatsError, UnknownNameError,
                      terminal_safe)
 from .registry import DEFAULT_DATASET
 
@@ -314,6 +314,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # the disk refused (read-only, full, permissions): the environment, not a bug
+        where = exc.filename or "a file"
+        print(terminal_safe(f"conflictstats {args.command}: cannot read or write {where}: {exc.strerror or exc}."),
+              file=sys.stderr)
+        return EXIT_UNREADABLE
     except MemoryError:
         print(f"conflictstats {args.command}: out of memory.", file=sys.stderr)
         return EXIT_INTERNAL

@@ -18,6 +18,7 @@ from typing import Sequence
 import pandas as pd
 
 from ..registry import DEFAULT_DATASET
+from . import arguments as check
 from ._blas import single_thread_blas
 from ._common import campaign_window
 from .latent import LatentCountModel
@@ -65,7 +66,7 @@ def fit_observations(obsset: ObservationSet, events: pd.DataFrame | None = None,
     t0 = time.perf_counter()
     obs = obsset.obs
     if len(obs) == 0:
-        raise ValueError(f"no usable flow figures for metric {obsset.metric!r}")
+        raise check.ArgumentError(f"no usable flow figures for metric {obsset.metric!r}")
     if campaign is None:
         campaign = (obs["start"].min(), obs["end"].max())
     cs, ce = pd.Timestamp(campaign[0]), pd.Timestamp(campaign[1])
@@ -164,6 +165,7 @@ def fit(metric: str, dataset: str = DEFAULT_DATASET, area: str | None = None,
         events = load("events", dataset=dataset)
     campaign = kw.pop("campaign", None) or campaign_window(dataset)
     missing_start = kw.pop("missing_start", "campaign_start")
+    check.fit_args(figures, metric, area, breakpoints, missing_start)
     obsset = build_observations(figures, metric, area=area, campaign=campaign,
                                 missing_start=missing_start)
     return fit_observations(obsset, events=events, breakpoints=breakpoints, campaign=campaign,

@@ -16,6 +16,8 @@ import pandas as pd
 
 from ..errors import ArgumentError
 
+__all__ = ["ArgumentError"]  # the error every check raises, for callers that name it
+
 
 def alpha(value: object, name: str = "alpha") -> float:
     """A significance level strictly between 0 and 1 (0.05 gives 95% intervals)."""
@@ -155,3 +157,49 @@ def names(values: object, name: str) -> list[str]:
     if not out:
         raise ArgumentError(f"{name} is empty: give at least one name.")
     return out
+
+
+# -- the models' module-level functions --------------------------------------------------------
+
+MISSING_START = ("campaign_start", "drop")
+
+
+def metric(figures: pd.DataFrame, name: object) -> str:
+    """A metric the figures hold (the message lists them)."""
+    known = sorted(set(figures["metric"].astype(str))) if "metric" in figures else []
+    if not isinstance(name, str) or name not in known:
+        raise ArgumentError(f"unknown metric {name!r}; the figures hold: {', '.join(known) or 'none'}.")
+    return name
+
+
+def fit_args(figures: pd.DataFrame, name: object, area: object, breakpoints: object,
+             missing_start: object) -> None:
+    """``fit``: a known metric, an area name or None, breakpoints "events"/None/dates."""
+    metric(figures, name)
+    if area is not None and (not isinstance(area, str) or not area.strip()):
+        raise ArgumentError(f"area must be a name such as 'Idlib' or a p-code such as 'SY07', or None "
+                            f"for the campaign area; got {area!r}.")
+    if breakpoints is not None and breakpoints != "events":
+        if isinstance(breakpoints, (str, bytes)) or not hasattr(breakpoints, "__iter__"):
+            raise ArgumentError(f"breakpoints must be 'events', None or a list of dates; got {breakpoints!r}.")
+        for i, d in enumerate(breakpoints):
+            date(d, f"breakpoint #{i}")
+    choice(missing_start, MISSING_START, "missing_start")
+
+
+def simulation(runs: object, rng_seed: object, holdout_frac: object, boot: object) -> None:
+    """``simulate``: at least one run, a usable seed, a held-out share in (0, 1), B >= 0."""
+    count(runs, "runs")
+    count(rng_seed, "seed", minimum=0)
+    alpha(holdout_frac, "holdout_frac")
+    count(boot, "bootstrap", minimum=0)
+
+
+def components(res, fixed: dict) -> None:
+    """``refit_with``: known variance-component names (log scale), finite values."""
+    known = list(res.variance_components.index)
+    for name, value in fixed.items():
+        if name not in known:
+            raise ArgumentError(f"unknown variance component {name!r}; the fit has: {', '.join(known)}.")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise ArgumentError(f"{name} must be a finite number (log scale), got {value!r}.")

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..registry import DEFAULT_DATASET
+from . import arguments as check
 from ._common import campaign_window
 from .baselines import SCORE_KEYS, baseline_prediction, scores
 from .observations import SHORT_DAYS, build_observations
@@ -124,6 +125,7 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
 
         raise UnknownNameError(f"unknown backtest mode {mode!r}; the modes are {', '.join(MODES)}")
     figures = load("figures", dataset=dataset) if figures is None else figures
+    check.metric(figures, metric)
     events = load("events", dataset=dataset) if events is None else events
     campaign = kw.pop("campaign", None) or campaign_window(dataset)
     aliases = originator_aliases(figures)

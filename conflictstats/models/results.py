@@ -331,6 +331,7 @@ class LatentResults:
     # -- refits -------------------------------------------------------------------------------
     def refit_with(self, **fixed: float) -> "LatentResults":
         """The same fit with some variance components held (by name, log scale)."""
+        check.components(self, fixed)
         from . import refit
 
         return refit(self, fixed)

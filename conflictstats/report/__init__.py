@@ -2,9 +2,10 @@
 
 One command, same bytes every time: every number is computed at build time from the dataset
 and the models, charts are written with fixed metadata, files are written atomically, and a
-SHA256SUMS in the output folder lists them. Modules: context (data numbers), fitted (model
-runs), charts (matplotlib, imported lazily), sections (the content), html / markdown
-(renderers), progress (the terminal display).
+SHA256SUMS in the output folder lists them; the folder is replaced whole (:mod:`..outfolder`), so
+concurrent runs never mix. Modules: context (data numbers), fitted (model runs), charts
+(matplotlib, imported lazily), sections (the content), html / markdown (renderers), progress
+(the terminal display).
 """
 
 from __future__ import annotations
@@ -35,8 +36,7 @@ def build_report(dataset: str = DEFAULT_DATASET, out_dir: Path | str | None = No
     available in this build" (a quick preview).
     """
     from ..registry import dataset_info
-    from ..manifest import write_with_sums
-    from ..store import remove_stale, sweep_temporaries
+    from ..outfolder import write_folder
     from . import html, markdown
     from .context import DataContext
     from .fitted import EVALUATION_FILE, Evaluation, fit_metric
@@ -61,12 +61,6 @@ def build_report(dataset: str = DEFAULT_DATASET, out_dir: Path | str | None = No
         files["index.html"] = html.render(doc).encode("utf-8")
         files["report.md"] = markdown.render(doc).encode("utf-8")
     with bar.step(f"writing {len(files)} files to {out}"):
-        out.mkdir(parents=True, exist_ok=True)
-        sweep_temporaries(out)
-        sweep_temporaries(out / FIGURES_DIR)
-        if (out / FIGURES_DIR).is_dir():  # charts of an earlier build that this one does not draw
-            keep = [Path(n).name for n in files if n.startswith(FIGURES_DIR + "/")]
-            remove_stale(out / FIGURES_DIR, keep, "*.svg")
-        write_with_sums(out, dict(sorted(files.items())))
+        write_folder(out, dict(sorted(files.items())))  # whole: charts of an earlier build go with it
     bar.finish(f"report written to {out / 'index.html'}")
     return sorted([out / name for name in files] + [out / "SHA256SUMS"])
