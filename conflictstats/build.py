@@ -20,7 +20,7 @@ from .datapackage import descriptor, table_schema
 from .registry import DEFAULT_DATASET, DatasetInfo, dataset_info
 from .release import MANIFEST, manifest, write_anchor
 from .manifest import SUMS_FILE, sha256_bytes, sha256_file, write_if_changed, write_with_sums
-from .outfolder import locked, unwritable
+from .outfolder import locked, require_folder, unwritable
 from .store import PARQUET_KEY, dumps_json, parquet_bytes, sweep_temporaries
 from .tables import to_arrow
 from .validation import require_valid
@@ -74,6 +74,7 @@ def build(dataset: str = DEFAULT_DATASET, out_dir: Path | None = None,
     blobs[MANIFEST] = dumps_json(manifest(info, blobs, rows))
     try:
         with locked(out):  # a second build of the same folder waits; its files stay one build's
+            require_folder(out, out)
             sweep_temporaries(out)
             changed = write_with_sums(out, blobs)
             if out.resolve() == info.path.resolve():  # the shipped folder: record its anchor for fetch()

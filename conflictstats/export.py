@@ -91,8 +91,14 @@ def _flat(df: pd.DataFrame) -> pd.DataFrame:
 
 def csv_text(value: object) -> object:
     """A cell for CSV: text a spreadsheet would run as a formula gets a leading apostrophe
-    (OWASP's rule for CSV injection); other values, numbers included, are unchanged."""
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_LEADS) else value
+    (OWASP's rule for CSV injection), and a carriage return becomes a line feed (the CSV writer
+    quotes a field only for the latter; a bare CR would end the row, and what follows could
+    start a new one with '='). Other values, numbers included, are unchanged."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_LEADS):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def readme(info: DatasetInfo, release: str, package: dict, tables: dict[str, pd.DataFrame], fmt: str,
@@ -136,7 +142,8 @@ def readme(info: DatasetInfo, release: str, package: dict, tables: dict[str, pd.
               f"(a list column in Parquet).",
               "- Text that begins with =, +, -, @, a tab or a carriage return (which a spreadsheet could run "
               "as a formula) is written with a leading apostrophe (') in CSV; remove that one character to get "
-              "the text as published. In XLSX such text is stored as a plain text cell, unchanged.",
+              "the text as published. In XLSX such text is stored as a plain text cell, unchanged. Line breaks inside "
+              "a text are written as line feeds (LF), within quotes.",
               "- Each figure is kept as its source reported it (window, qualifier, originator); sources that "
               "disagree are kept side by side. Do not add up figures without reading their windows.",
               ""]

@@ -2,8 +2,8 @@
 
 Why: a folder is only useful when its README, SHA256SUMS and data describe the same run. Two
 runs writing one folder at once, or a run killed half-way, would leave a mixed folder. So a
-writer takes a lock on the folder (the second run waits), writes every file into a staging
-folder beside it, and renames that over the old folder only when it is complete. A folder is
+writer locks the folder that holds it (a second run waits), writes every file into a staging
+folder beside it, and swaps that with the old folder only when it is complete. A folder is
 replaced only when it is empty or was written whole by conflictstats (every file in it listed
 in its SHA256SUMS), so a user's own files are never deleted. Disk errors (a read-only or full
 disk) become :class:`~conflictstats.errors.UnreadableError` (exit 2) naming the folder.
@@ -12,12 +12,11 @@ disk) become :class:`~conflictstats.errors.UnreadableError` (exit 2) naming the 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import secrets
 import shutil
-import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,24 +29,34 @@ _STAGING = ".conflictstats-staging-"
 _OLD = ".conflictstats-old-"
 
 
-def lock_path(out: Path) -> Path:
-    """The lock file of an output folder: in the temporary folder, named by the folder's path,
-    so the output folder (and a git checkout holding it) gets no extra file."""
-    key = hashlib.sha256(os.fsencode(Path(out).resolve())).hexdigest()[:24]
-    return Path(tempfile.gettempdir()) / f"conflictstats-{key}.lock"
-
-
 @contextlib.contextmanager
 def locked(out: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
-    """Hold the output folder's lock; a second writer of the same folder waits up to ``wait`` s."""
-    from filelock import FileLock, Timeout
-
+    """Hold an exclusive lock on the folder that holds ``out`` (created if needed); a second
+    writer there waits up to ``wait`` seconds. The lock is flock(2) on the folder itself, so no
+    lock file is left anywhere and a killed writer's lock goes with it. Where there is no flock
+    (Windows), the staging folder and the swap alone keep the folder whole."""
     try:
-        with FileLock(lock_path(out), timeout=wait):
-            yield
-    except Timeout:
-        raise UnreadableError(f"{out}: another conflictstats run has been writing this folder for over "
-                              f"{wait:.0f} s; try again when it has finished.") from None
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        yield
+        return
+    parent = Path(os.path.abspath(out)).parent
+    parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(parent, os.O_RDONLY)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise UnreadableError(f"{out}: another conflictstats run has been writing here for over "
+                                          f"{wait:.0f} s; try again when it has finished.") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def write_folder(out: Path | str, files: dict[str, bytes]) -> None:
@@ -131,9 +140,14 @@ def _write_in_place(target: Path, files: dict[str, bytes]) -> None:
             path.unlink()
 
 
-def _check_replaceable(target: Path, shown_as: Path | str) -> None:
+def require_folder(target: Path, shown_as: Path | str) -> None:
+    """Refuse an output path that is an existing file rather than a folder (or nothing yet)."""
     if target.exists() and not target.is_dir():
         raise UnreadableError(f"{shown_as}: exists and is not a folder; --out must name a folder.")
+
+
+def _check_replaceable(target: Path, shown_as: Path | str) -> None:
+    require_folder(target, shown_as)
     if not target.is_dir():
         return
     listed = _listed(target) | {SUMS_FILE}
