@@ -59,9 +59,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.table == "figures":
         df = df.sort_values(["period_end", "figure_id"], kind="stable")
     if args.format == "csv":
+        from .export import csv_text  # formula-leading text gets the export's apostrophe
+
         out = df.copy()
         if "admin1_pcodes" in out:
             out["admin1_pcodes"] = out["admin1_pcodes"].map(";".join)
+        for col in out.columns:
+            if not (pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_datetime64_any_dtype(out[col])):
+                out[col] = pd.Series([csv_text(v) for v in out[col].astype(object)], index=out.index, dtype=object)
         out.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d")
     elif args.format == "json":
         sys.stdout.write(df.to_json(orient="records", date_format="iso", force_ascii=False, indent=1) + "\n")
@@ -83,8 +88,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     result = build(args.dataset, Path(args.out) if args.out else None)
     for table, n in result.rows.items():
         print(f"{table:<9} {n:>6} rows")
-    print(f"wrote {len(result.changed)} changed file(s) to {result.out_dir}"
-          + (f": {', '.join(result.changed)}" if result.changed else " (all up to date)"))
+    print(terminal_safe(f"wrote {len(result.changed)} changed file(s) to {result.out_dir}"
+                        + (f": {', '.join(result.changed)}" if result.changed else " (all up to date)")))
     root = repo_root()
     if root is not None and not args.out:
         write_table_schemas(root / "schemas")
@@ -116,7 +121,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .consistency import check_dataset, summary
 
     result = check_dataset(args.dataset)
-    print(summary(result))
+    print(terminal_safe(summary(result)))
     return EXIT_INVALID if args.strict and result.unexplained else EXIT_OK
 
 
@@ -140,8 +145,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     paths = export(args.dataset, args.format, args.out, args.release)
     for name, path in paths.items():
         print(f"{name:<28} {path.stat().st_size:>9} bytes")
-    print(f"exported {args.dataset} as {args.format} to {Path(args.out)} ({len(paths)} files; cite it as "
-          f"README.md says)")
+    print(terminal_safe(f"exported {args.dataset} as {args.format} to {Path(args.out)} ({len(paths)} files; "
+                        f"cite it as README.md says)"))
     return EXIT_OK
 
 
@@ -156,7 +161,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         where = exc.filename or args.out or "the output folder"
         raise UnreadableError(f"{where}: cannot write the report: {exc.strerror or exc}.") from None
     if not args.quiet:
-        print(f"wrote {len(paths)} files; open {paths[0].parent / 'index.html'}")
+        print(terminal_safe(f"wrote {len(paths)} files; open {paths[0].parent / 'index.html'}"))
     return EXIT_OK
 
 

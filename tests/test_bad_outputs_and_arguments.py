@@ -120,6 +120,9 @@ def test_bad_formula_text_is_exported_as_text(case, tmp_path, monkeypatch):
     for t in (t.replace("\r\n", "\n").replace("\r", "\n") for t in texts):  # CSV line breaks are LF
         assert "'" + t in csv_cells or "'" + t.strip() in csv_cells or t.strip() in csv_cells, t
     assert "apostrophe" in (tmp_path / "c" / "README.md").read_text(encoding="utf-8")
+    for table in ("figures", "sources"):  # `show --format csv` writes CSV too
+        rc, text = run(["show", table, "--format", "csv"])
+        assert rc == 0 and not [v for row in csv.reader(io.StringIO(text)) for v in row if v.startswith(FORMULA_LEADS)]
 
 
 def test_bad_negative_numbers_stay_numbers():
@@ -308,6 +311,10 @@ def synthetic_fit():
 def _decode(value, res):
     if value == "NaN":
         return math.nan
+    if value == "NaT":
+        import pandas as pd
+
+        return pd.NaT
     if value == "PARAMS":
         return res.params.to_frame().T
     if isinstance(value, list):

@@ -63,7 +63,7 @@ def date(value: object, name: str = "date") -> pd.Timestamp:
     if ts is pd.NaT:
         raise ArgumentError(f"{name} is missing (NaT): a window needs a start and an end date.")
     if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
+        raise ArgumentError(f"{name} {value!r} carries a time zone; give the date alone (YYYY-MM-DD).")
     return ts.normalize()
 
 
@@ -166,6 +166,8 @@ MISSING_START = ("campaign_start", "drop")
 
 def metric(figures: pd.DataFrame, name: object) -> str:
     """A metric the figures hold (the message lists them)."""
+    if not isinstance(figures, pd.DataFrame):
+        raise ArgumentError(f"figures must be a table like cs.load('figures'), got {type(figures).__name__}.")
     known = sorted(set(figures["metric"].astype(str))) if "metric" in figures else []
     if not isinstance(name, str) or name not in known:
         raise ArgumentError(f"unknown metric {name!r}; the figures hold: {', '.join(known) or 'none'}.")
@@ -173,9 +175,13 @@ def metric(figures: pd.DataFrame, name: object) -> str:
 
 
 def fit_args(figures: pd.DataFrame, name: object, area: object, breakpoints: object,
-             missing_start: object) -> None:
-    """``fit``: a known metric, an area name or None, breakpoints "events"/None/dates."""
+             missing_start: object, campaign: object) -> None:
+    """``fit``: a known metric, an area name or None, breakpoints "events"/None/dates, and an
+    ordered campaign window."""
     metric(figures, name)
+    if isinstance(campaign, (str, bytes)) or not hasattr(campaign, "__len__") or len(campaign) != 2:
+        raise ArgumentError(f"campaign must be (first day, last day), got {campaign!r}.")
+    window(campaign[0], campaign[1], what="campaign")
     if area is not None and (not isinstance(area, str) or not area.strip()):
         raise ArgumentError(f"area must be a name such as 'Idlib' or a p-code such as 'SY07', or None "
                             f"for the campaign area; got {area!r}.")
@@ -185,6 +191,24 @@ def fit_args(figures: pd.DataFrame, name: object, area: object, breakpoints: obj
         for i, d in enumerate(breakpoints):
             date(d, f"breakpoint #{i}")
     choice(missing_start, MISSING_START, "missing_start")
+
+
+def backtest_args(figures: pd.DataFrame, name: object, documents: object) -> None:
+    """``backtest``: a known metric, and documents (source ids) the figures cite, if given."""
+    metric(figures, name)
+    if documents is not None:
+        known = set(figures["source_id"].astype(str))
+        missing = [d for d in names(documents, "documents") if d not in known]
+        if missing:
+            raise ArgumentError(f"documents not among the figures' sources: {', '.join(map(repr, missing[:5]))}.")
+
+
+def synthetic(rng_seed: object, level: object, day_k: object, originator_k: object) -> None:
+    """``synthetic_campaign``: a usable seed; level (if given) and dispersions finite and above 0."""
+    count(rng_seed, "seed", minimum=0)
+    if level is not None:
+        positive(level, "level")
+    positive((day_k, originator_k), "day_k and originator_k")
 
 
 def simulation(runs: object, rng_seed: object, holdout_frac: object, boot: object) -> None:

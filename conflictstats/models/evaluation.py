@@ -125,7 +125,7 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
 
         raise UnknownNameError(f"unknown backtest mode {mode!r}; the modes are {', '.join(MODES)}")
     figures = load("figures", dataset=dataset) if figures is None else figures
-    check.metric(figures, metric)
+    check.backtest_args(figures, metric, documents)
     events = load("events", dataset=dataset) if events is None else events
     campaign = kw.pop("campaign", None) or campaign_window(dataset)
     aliases = originator_aliases(figures)

@@ -58,7 +58,7 @@ def synthetic_campaign(seed: int, level: float | None = None, day_k: float = 8.0
     originator and the realised campaign ``total``. Every draw comes from
     ``numpy.random.default_rng(seed)``.
     """
-    check.count(seed, "seed", minimum=0)
+    check.synthetic(seed, level, day_k, originator_k)
     rng = np.random.default_rng(seed)
     cs, ce = campaign_window(dataset)
     dates = pd.date_range(cs, ce, freq="D")
