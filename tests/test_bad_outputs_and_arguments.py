@@ -35,7 +35,7 @@ from conflictstats.errors import ConflictstatsError
 from conflictstats.export import FORMULA_LEADS
 from conflictstats.manifest import SUMS_FILE, read_sums, sha256_file
 from conflictstats.registry import DATASETS_ENV
-from conftest import ROOT, VALID, run_cli
+from conftest import ROOT, VALID
 from test_bad_inputs import BAD, Case, _of, built  # noqa: F401 (a fixture)
 from tomlfixtures import NAME, write_dataset
 
@@ -260,6 +260,20 @@ def test_bad_output_folder(case, open_base):
         assert Path(argv[-1]).name in text, f"the message does not name the folder:\n{text}"
     after = {p: p.read_bytes() for p in open_base.rglob("*") if p.is_file() and "datasets" not in p.parts}
     assert after == snapshot, "a refused write changed files"
+
+
+def test_bad_report_output_below_a_file(tmp_path):
+    """The report's writer is the same: an --out it cannot make is exit 2 naming it (a preview
+    without models, for speed)."""
+    from conflictstats.errors import UnreadableError
+    from conflictstats.report import build_report
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(UnreadableError, match="cannot write here") as exc:
+        build_report(out_dir=blocker / "report", progress=False, models=False)
+    assert exc.value.exit_code == 2 and "a-file" in str(exc.value)
+    assert blocker.read_text() == "not a folder"
 
 
 def test_bad_export_over_an_earlier_export_replaces_it_whole(tmp_path, small_built):

@@ -16,8 +16,6 @@ from ..registry import DEFAULT_DATASET
 
 __all__ = ["build_report", "default_out_dir"]
 
-FIGURES_DIR = "figures"
-
 
 def default_out_dir(dataset: str) -> Path:
     """reports/<dataset>/ of the checkout when run from one, else ./reports/<dataset>/."""
