@@ -12,7 +12,7 @@ from __future__ import annotations
 from importlib import metadata as _metadata
 
 from .api import cite, list_datasets, list_tables, load
-from .errors import ConflictstatsError, IntegrityError, UnknownNameError, UnreadableError, ValidationError
+from .errors import ArgumentError, ConflictstatsError, IntegrityError, UnknownNameError, UnreadableError, ValidationError
 # Imported now, not on first use: the module conflictstats.fetch would otherwise shadow the
 # function as soon as anything imports it (load(release=...) does). It is light: pooch is
 # imported only when a download starts.
@@ -30,7 +30,7 @@ __all__ = [
     # models (imported on first use)
     "fit", "compare",
     # errors
-    "ConflictstatsError", "IntegrityError", "UnknownNameError", "UnreadableError", "ValidationError",
+    "ArgumentError", "ConflictstatsError", "IntegrityError", "UnknownNameError", "UnreadableError", "ValidationError",
     # metadata
     "__version__",
 ]

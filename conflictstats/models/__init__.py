@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import NotEnoughDataError
 from ..registry import DEFAULT_DATASET
+from . import arguments as check
 from ._blas import single_thread_blas
 from ._common import campaign_window
 from .latent import LatentCountModel
@@ -37,7 +38,7 @@ def choose_reference(obs: pd.DataFrame, reference: str | None) -> str:
     groups = sorted(obs["group"].unique())
     if reference is not None:
         if reference not in groups:
-            raise KeyError(f"reference {reference!r} not among coverage groups {groups}")
+            raise check.ArgumentError(f"reference {reference!r} not among coverage groups {groups}")
         return reference
     ranked = []
     for g in groups:
@@ -190,6 +191,7 @@ def fit(metric: str, dataset: str = DEFAULT_DATASET, area: str | None = None,
         events = load("events", dataset=dataset)
     campaign = kw.pop("campaign", None) or campaign_window(dataset)
     missing_start = kw.pop("missing_start", "campaign_start")
+    check.fit_args(figures, metric, area, breakpoints, missing_start, campaign)
     obsset = build_observations(figures, metric, area=area, campaign=campaign,
                                 missing_start=missing_start)
     return fit_observations(obsset, events=events, breakpoints=breakpoints, campaign=campaign,

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..progress import progress
 from ..registry import DEFAULT_DATASET
+from . import arguments as check
 from ._common import campaign_window
 from .baselines import SCORE_KEYS, baseline_prediction, scores
 from .observations import SHORT_DAYS, build_observations
@@ -126,6 +127,7 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
 
     check_name("backtest mode", mode, MODES)
     figures = load("figures", dataset=dataset) if figures is None else figures
+    check.backtest_args(figures, metric, documents)
     events = load("events", dataset=dataset) if events is None else events
     campaign = kw.pop("campaign", None) or campaign_window(dataset)
     aliases = originator_aliases(figures)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..progress import progress
 from ..registry import DEFAULT_DATASET
+from . import arguments as check
 from ._common import campaign_window, events_frame, figures_frame
 
 ORIGINATORS = ("Monitor A", "Monitor B", "Agency C", "Agency D")
@@ -58,6 +59,7 @@ def synthetic_campaign(seed: int, level: float | None = None, day_k: float = 8.0
     originator and the realised campaign ``total``. Every draw comes from
     ``numpy.random.default_rng(seed)``.
     """
+    check.synthetic(seed, level, day_k, originator_k)
     rng = np.random.default_rng(seed)
     cs, ce = campaign_window(dataset)
     dates = pd.date_range(cs, ce, freq="D")
@@ -222,6 +224,7 @@ def simulate(runs: int = 20, seed: int = 0, holdout_frac: float = 0.2,
     """
     from .evaluation import summarise
 
+    check.simulation(runs, seed, holdout_frac, bootstrap)
     outs = [run_one(seed * 100003 + i, holdout_frac, bootstrap)
             for i in progress(range(runs), desc="simulate", unit="run")]
     pred = pd.concat([o["pred"] for o in outs], ignore_index=True)
