@@ -36,20 +36,27 @@ def check_scheduler(scheduler: str) -> str:
 
 
 def map_tasks(fn: Callable[..., Any], tasks: Sequence, scheduler: str = SYNCHRONOUS,
-              **shared: Any) -> list:
+              desc: str = "tasks", unit: str = "task", **shared: Any) -> list:
     """``[fn(task, **shared) for task in tasks]``, run where ``scheduler`` says, in task order.
 
     ``shared`` holds the arguments every task reads (data, a full-data fit); on a cluster
     they are sent to each worker once, not once per task. ``fn`` must be importable by the
     workers (a module-level function of an installed package, or a partial of one).
+    ``desc`` and ``unit`` label the progress bar (:mod:`conflictstats.progress`).
     """
+    from .progress import progress
+
     check_scheduler(scheduler)
     if scheduler == SYNCHRONOUS or not tasks:
-        return [fn(task, **shared) for task in tasks]
+        return [fn(task, **shared) for task in progress(tasks, desc=desc, unit=unit)]
     with dask_client(scheduler) as client:
+        from distributed import as_completed
+
         # one list per value: scatter() would split a dict or list into items
         handles = {k: client.scatter([v], broadcast=True)[0] for k, v in shared.items()}
         futures = client.map(fn, list(tasks), pure=False, **handles)
+        for _ in progress(as_completed(futures), desc=desc, total=len(futures), unit=unit):
+            pass  # the bar counts tasks as they finish; results are gathered in task order
         return client.gather(futures)
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..registry import DEFAULT_DATASET
 from ..scheduling import check_scheduler, map_tasks
+from . import arguments as check
 from ._common import campaign_window
 from .baselines import SCORE_KEYS, baseline_prediction, scores
 from .observations import SHORT_DAYS, build_observations
@@ -122,19 +123,21 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
     """
     from conflictstats.api import load
 
-    from . import fit_observations, originator_aliases
+    from . import MIN_FIT_OBS, fit_observations, not_enough_data, originator_aliases
 
+    from conflictstats.suggest import check_name
+
+    check_name("backtest mode", mode, MODES)
     check_scheduler(scheduler)
-    if mode not in MODES:
-        from conflictstats.errors import UnknownNameError
-
-        raise UnknownNameError(f"unknown backtest mode {mode!r}; the modes are {', '.join(MODES)}")
     figures = load("figures", dataset=dataset) if figures is None else figures
+    check.backtest_args(figures, metric, documents)
     events = load("events", dataset=dataset) if events is None else events
     campaign = kw.pop("campaign", None) or campaign_window(dataset)
     aliases = originator_aliases(figures)
     t0 = time.perf_counter()
     full = build_observations(figures, metric, area=area, campaign=campaign)
+    if len(full.obs) < MIN_FIT_OBS:
+        raise not_enough_data(full)
     domain = (min(full.obs["start"].min(), campaign[0]), max(full.obs["end"].max(), campaign[1]))
     full_res = fit_observations(full, events=events, breakpoints=breakpoints, campaign=campaign,
                                 domain=domain, aliases=aliases, **kw)
@@ -143,14 +146,19 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
     targets_all["source_id"] = targets_all["figure_id"].map(doc_of)
     folds = _folds(mode, figures, targets_all, campaign, documents, load("sources", dataset=dataset))
     fixed = full_res.variance_components.to_dict() if (fix_variances and mode == "lodo") else None
-    outs = map_tasks(_refit_fold, folds, scheduler, figures=figures, metric=metric, area=area,
-                     campaign=campaign, events=events, breakpoints=breakpoints, fixed=fixed,
-                     domain=domain, aliases=aliases, start=full_res, kw=kw)
+    outs = map_tasks(_refit_fold, folds, scheduler, desc=f"backtest {metric} ({mode})", unit="refit",
+                     figures=figures, metric=metric, area=area, campaign=campaign, events=events,
+                     breakpoints=breakpoints, fixed=fixed, domain=domain, aliases=aliases,
+                     start=full_res, kw=kw)
     preds = [p for p, _, _ in outs if p is not None]
     failed = [f for _, f, _ in outs if f is not None]
     not_conv = sum(nc for _, _, nc in outs)
-    pred = pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(
-        columns=["obs", "mean", "lo80", "hi80", "lo95", "hi95"])
+    if not preds:
+        from conflictstats.errors import NotEnoughDataError
+
+        raise NotEnoughDataError(f"backtest of {metric!r}: no refit could be scored ({len(full.obs)} usable flow "
+                                 f"figures; each refit needs at least 4 left): {'; '.join(failed[:3])}.")
+    pred = pd.concat(preds, ignore_index=True)
     out = summarise(pred)
     out["by_window"] = by_window(pred)
     out.update({"mode": mode, "variances_fixed_in_refits": fixed is not None, "metric": metric,
