@@ -15,6 +15,7 @@ from typing import Sequence
 import pandas as pd
 
 from ..errors import ArgumentError
+from ..suggest import check_name
 
 __all__ = ["ArgumentError"]  # the error every check raises, for callers that name it
 
@@ -136,10 +137,10 @@ def replicates(n: object, rng_seed: object) -> None:
 
 
 def choice(value: object, choices: Sequence[str], name: str) -> str:
-    """One of a fixed list of names (a mode, a format)."""
-    if not isinstance(value, str) or value not in choices:
+    """One of a fixed list of names (a mode, a format); a misspelled one gets the closest names."""
+    if not isinstance(value, str):
         raise ArgumentError(f"unknown {name} {value!r}; use one of {', '.join(choices)}.")
-    return value
+    return check_name(name, value, choices)
 
 
 def text(value: object, name: str) -> str:
@@ -165,13 +166,15 @@ MISSING_START = ("campaign_start", "drop")
 
 
 def metric(figures: pd.DataFrame, name: object) -> str:
-    """A metric the figures hold (the message lists them)."""
+    """A metric of the figures' codebook (an unknown one: UnknownNameError with the closest names;
+    a known one without usable figures is left to the observations, which say how many it has)."""
     if not isinstance(figures, pd.DataFrame):
         raise ArgumentError(f"figures must be a table like cs.load('figures'), got {type(figures).__name__}.")
-    known = sorted(set(figures["metric"].astype(str))) if "metric" in figures else []
-    if not isinstance(name, str) or name not in known:
-        raise ArgumentError(f"unknown metric {name!r}; the figures hold: {', '.join(known) or 'none'}.")
-    return name
+    if not isinstance(name, str):
+        raise ArgumentError(f"unknown metric {name!r}: a metric is a name such as 'civilians_killed'.")
+    m = figures["metric"] if "metric" in figures else pd.Series([], dtype=str)
+    known = list(m.cat.categories) if isinstance(m.dtype, pd.CategoricalDtype) else sorted(set(m.astype(str)))
+    return check_name("metric", name, known, "`conflictstats show codebook` lists them")
 
 
 def fit_args(figures: pd.DataFrame, name: object, area: object, breakpoints: object,
@@ -223,7 +226,6 @@ def components(res, fixed: dict) -> None:
     """``refit_with``: known variance-component names (log scale), finite values."""
     known = list(res.variance_components.index)
     for name, value in fixed.items():
-        if name not in known:
-            raise ArgumentError(f"unknown variance component {name!r}; the fit has: {', '.join(known)}.")
+        check_name("variance component", name, known)
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             raise ArgumentError(f"{name} must be a finite number (log scale), got {value!r}.")
