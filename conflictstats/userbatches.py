@@ -183,12 +183,18 @@ def _split(batch: pa.RecordBatch, path: Path, start: int, limits: Limits) -> Ite
 
 
 def to_raw(batch: pa.RecordBatch) -> pd.DataFrame:
-    """Arrow values as plain Python ones in object columns (None for missing), as the validator
-    reads a CSV; dictionary text shares one Python string per distinct value."""
+    """Arrow values as the validator reads them: text as Arrow-backed strings (no Python objects;
+    the text checks run in Arrow), everything else as plain Python values in object columns, with
+    None for missing, as in a CSV."""
     cols = {}
     for name, arr in zip(batch.schema.names, batch.columns):
         if pa.types.is_dictionary(arr.type):
-            arr = arr.cast(arr.type.value_type) if not pa.types.is_string(arr.type.value_type) else arr
+            arr = arr.cast(arr.type.value_type)
+        if pa.types.is_large_string(arr.type):
+            arr = arr.cast(pa.string())
+        if pa.types.is_string(arr.type):
+            cols[name] = arr.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+            continue
         try:
             s = arr.to_pandas(date_as_object=True)
         except (pa.ArrowException, ValueError, OverflowError):  # e.g. timestamps beyond pandas' range
@@ -199,4 +205,3 @@ def to_raw(batch: pa.RecordBatch) -> pd.DataFrame:
     df = pd.DataFrame(cols)
     df.columns = list(batch.schema.names)
     return df
-
