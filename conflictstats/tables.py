@@ -6,9 +6,11 @@ this module only knows how to read and write each kind.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -91,6 +93,10 @@ def _places(where: Sequence[str], rows) -> str:
 
 
 def _plain_value(v: object) -> object:
+    if type(v) is dt.date:
+        return v.isoformat()  # as written, not datetime.date(1, 1, 1)
+    if isinstance(v, dt.datetime) and v.tzinfo is None and (v.hour, v.minute, v.second, v.microsecond) == (0, 0, 0, 0):
+        return v.isoformat()[:10]
     return v.tolist() if hasattr(v, "tolist") else v
 
 
@@ -100,6 +106,8 @@ def _arrow_text(s: pd.Series):
         return None
     if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
         return None
+    if isinstance(s.array, pd.arrays.ArrowStringArray) and pa.types.is_string(pa.array(s.array).type):
+        return pa.array(s.array)  # already Arrow text: no copy
     try:
         return pa.array(s, type=pa.string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -131,7 +139,7 @@ def _parse_str(s: pd.Series, missing: np.ndarray):
     if missing.any():
         text = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), text)
     # Arrow-backed text: the string checks that follow run in Arrow, not in Python.
-    return pd.array(text, dtype=pd.StringDtype("pyarrow")), bad
+    return pd.arrays.ArrowStringArray(text), bad
 
 
 def _parse_int(s: pd.Series, missing: np.ndarray):
@@ -139,7 +147,7 @@ def _parse_int(s: pd.Series, missing: np.ndarray):
         return pd.array(s, dtype="Int64"), np.zeros(len(s), bool)
     arr = s.to_numpy(dtype=object)
     is_bool = np.fromiter((type(v) is bool or isinstance(v, np.bool_) for v in arr), bool, len(arr))
-    is_float = np.fromiter((isinstance(v, (float, np.floating)) for v in arr), bool, len(arr))
+    is_float = np.fromiter((isinstance(v, (float, np.floating, Decimal)) for v in arr), bool, len(arr))
     text = pd.Series(arr).where(~missing, "").astype(str).str.strip().str.replace(",", "", regex=False)
     ok = np.array(text.str.fullmatch(r"[+-]?\d+"), dtype=bool)
     num = pd.to_numeric(text.where(ok | is_float, None), errors="coerce")
@@ -173,9 +181,8 @@ def _parse_date(s: pd.Series, missing: np.ndarray):
         bad = (~missing & (~shape_ok | parsed.isna().to_numpy(dtype=bool))).astype(np.int8)
     # Year 1 or 9999 parse (in micro- or second units) but do not fit the nanoseconds dates are
     # computed with: a rule failure of the cell, not an overflow later.
-    day = text.str[:10] if not pd.api.types.is_datetime64_any_dtype(s.dtype) else parsed.dt.strftime("%Y-%m-%d")
-    outside = parsed.notna().to_numpy(dtype=bool) & ((day < DATE_MIN.isoformat()) | (day > DATE_MAX.isoformat())
-                                                     ).to_numpy(dtype=bool)
+    lo, hi = pd.Timestamp(DATE_MIN).as_unit("s"), pd.Timestamp(DATE_MAX).as_unit("s")
+    outside = (parsed.notna() & ((parsed < lo) | (parsed > hi))).to_numpy(dtype=bool)
     bad[outside] = _OUT_OF_RANGE
     return parsed.where(~outside).astype("datetime64[ns]").array, bad
 

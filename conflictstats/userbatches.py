@@ -193,7 +193,13 @@ def to_raw(batch: pa.RecordBatch) -> pd.DataFrame:
         if pa.types.is_large_string(arr.type):
             arr = arr.cast(pa.string())
         if pa.types.is_string(arr.type):
-            cols[name] = arr.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+            cols[name] = pd.Series(pd.arrays.ArrowStringArray(arr))
+            continue
+        if pa.types.is_int64(arr.type):  # whole numbers stay numbers, with <NA> for missing
+            cols[name] = arr.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+            continue
+        if pa.types.is_date32(arr.type):  # dates as datetime64[s]: any year fits, the range is checked later
+            cols[name] = arr.cast(pa.timestamp("s")).to_pandas()
             continue
         try:
             s = arr.to_pandas(date_as_object=True)

@@ -53,16 +53,20 @@ def read_csv(path: Path, limits: Limits | None = None) -> tuple[pd.DataFrame, li
         hint = f" It looks {'tab' if sep == chr(9) else repr(sep)}-separated;" if sep else ""
         raise UnreadableError(f"{path}: the header line has no commas.{hint} conflictstats reads "
                               f"comma-separated CSV with a header row.")
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise UnreadableError(f"{path}: not valid CSV: {short(str(exc))}.") from None
-    head, body = rows[0], [r for r in rows[1:] if r]
     limits = limits or current()
-    if exceeded(limits, "columns", len(head)):
-        raise refuse(str(path), "columns", len(head), limits, "columns")
-    if exceeded(limits, "rows", len(body)):
-        raise refuse(str(path), "rows", len(body), limits, "rows")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    body: list[list[str]] = []
+    try:
+        head = next(reader)
+        if exceeded(limits, "columns", len(head)):
+            raise refuse(str(path), "columns", len(head), limits, "columns")
+        for r in reader:  # counted as read: a file of a billion short lines stops at the limit
+            if r:
+                body.append(r)
+                if limits.rows and len(body) > limits.rows:
+                    raise refuse(str(path), "rows", len(body), limits, "rows (or more)")
+    except csv.Error as exc:
+        raise UnreadableError(f"{path}: line {reader.line_num}: not valid CSV: {short(str(exc))}.") from None
     seen: set[str] = set()
     dups = sorted({h for h in head if h in seen or seen.add(h)})
     if dups:

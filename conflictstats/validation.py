@@ -178,12 +178,17 @@ def with_originator_groups(figures: pd.DataFrame) -> pd.DataFrame:
 
     figures = figures.copy()
     groups = originator_groups()
-    names = figures["originator"] if "originator" in figures else pd.Series([None] * len(figures), index=figures.index)
-    found = [groups.get(n) if isinstance(n, str) else None for n in names]
-    given = (figures["originator_group"] if "originator_group" in figures
-             else pd.Series([None] * len(figures), index=figures.index))
-    figures["originator_group"] = pd.Series([g if isinstance(g, str) and g.strip() else f for g, f in zip(given, found)],
+    missing = pd.Series([None] * len(figures), index=figures.index, dtype=object)
+    names = figures["originator"] if "originator" in figures else missing
+    found = names.map(lambda n: groups.get(n) if isinstance(n, str) else None, na_action="ignore")
+    given = figures["originator_group"] if "originator_group" in figures else missing
+    if isinstance(given.dtype, pd.StringDtype):  # text or missing only: decided in Arrow
+        has = (given.notna() & given.str.strip().ne("")).fillna(False).to_numpy(dtype=bool)
+    else:
+        has = np.fromiter((isinstance(g, str) and bool(g.strip()) for g in given), bool, len(given))
+    figures["originator_group"] = pd.Series(np.where(has, given.astype(object), found.astype(object)),
                                             index=figures.index, dtype=object)
+    figures["originator_group"] = figures["originator_group"].where(figures["originator_group"].notna(), None)
     return figures
 
 

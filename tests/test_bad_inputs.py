@@ -159,7 +159,7 @@ def beside(tmp_path):
     return folder
 
 
-@pytest.mark.parametrize("case", _of("csv", "parquet"), ids=str)
+@pytest.mark.parametrize("case", _of("csv", "parquet", "userparquet"), ids=str)
 def test_bad_user_file_validate(case, beside):
     path = beside / case.file
     shutil.copy(BAD / case.file, path)
