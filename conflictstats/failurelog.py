@@ -36,13 +36,21 @@ class FailureLog:
         self.keep = keep
         self.kept: list[Failure] = []
         self.counts: Counter[str] = Counter()
+        self._once: set = set()
 
-    def add(self, rule: str, rows: Sequence | Iterable, make: Callable[[int], Failure]) -> None:
-        """Count ``len(rows)`` failures of ``rule``; build ``make(row)`` for those kept."""
+    def add(self, rule: str, rows: Sequence | Iterable, make: Callable[[int], Failure],
+            once: object = None) -> None:
+        """Count ``len(rows)`` failures of ``rule``; build ``make(row)`` for those kept.
+
+        A failure of the whole table (a missing column) is seen by every batch: ``once`` names it,
+        and it is counted the first time only.
+        """
         rows = rows if hasattr(rows, "__len__") else list(rows)
         n = len(rows)
-        if not n:
+        if not n or once is not None and (rule, once) in self._once:
             return
+        if once is not None:
+            self._once.add((rule, once))
         room = n if self.keep is None else max(0, self.keep - self.counts[rule])
         for r in rows[:room]:
             f = make(None if r is None else int(r))

@@ -59,13 +59,16 @@ def coerce(raw: pd.DataFrame, table: str, where: Sequence[str] | None = None,
         used = np.flatnonzero(raw[extra].notna().to_numpy(dtype=bool))
         log.add("unknown_column", [None], lambda _, extra=extra, used=used: Failure(
             table, None, short(str(extra)), "unknown_column",
-            f"column is not part of the {table} table (allowed: {', '.join(kinds)})", where=_places(where, used)))
+            f"column is not part of the {table} table (allowed: {', '.join(kinds)})", where=_places(where, used)),
+            once=extra)
     out: dict[str, object] = {}
     for name, (kind, nullable) in kinds.items():
         if name not in raw.columns:
             if not nullable:
                 log.add("missing_column", [None], lambda _, name=name: Failure(
-                    table, None, name, "missing_column", "required column is missing", where=_places(where, range(n))))
+                    table, None, name, "missing_column", "required column is missing", where=_places(where, range(n))),
+                    once=name)
+                broken[name] = np.ones(n, bool)  # reported once as missing, not again row by row
             out[name] = _series([None] * n, kind)
             continue
         col = raw[name].reset_index(drop=True)
@@ -85,7 +88,10 @@ def coerce(raw: pd.DataFrame, table: str, where: Sequence[str] | None = None,
 
 
 def _places(where: Sequence[str], rows) -> str:
-    """Where a column-level failure shows: 'sources/x.toml, [[figures]] #2 and 3 other rows'."""
+    """Where a column-level failure shows: 'sources/x.toml, [[figures]] #2 and 3 other rows'
+    (a batch of a larger file says only the file: ``where.whole``)."""
+    if getattr(where, "whole", None):
+        return where.whole
     rows = [i for i in rows if i < len(where)]
     first = next((where[i] for i in rows if where[i]), "")
     more = len(rows) - 1

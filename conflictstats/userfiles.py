@@ -195,7 +195,8 @@ def check_batches(batches: Batches, table: str, info, typed: dict[str, pd.DataFr
     for start, raw in batches:
         if table == "figures":
             raw = with_originator_groups(raw)
-        frame, _ = check_table(raw, table, ctx, _Places(batches.place, start, len(raw)), log=log, offset=start)
+        where = _Places(batches.place, start, len(raw), batches.path.name if batches.rows > len(raw) else "")
+        frame, _ = check_table(raw, table, ctx, where, log=log, offset=start)
         if rows is not None:
             rows.add(start, frame)
         if keep:
@@ -208,8 +209,9 @@ def check_batches(batches: Batches, table: str, info, typed: dict[str, pd.DataFr
 class _Places:
     """Where each row of a batch is, named on demand ("figures.parquet, row 1200000")."""
 
-    def __init__(self, place, start: int, n: int):
+    def __init__(self, place, start: int, n: int, whole: str = ""):
         self.place, self.start, self.n = place, start, n
+        self.whole = whole  # what a failure of a whole column names, when the file has several batches
 
     def __len__(self) -> int:
         return self.n

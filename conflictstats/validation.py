@@ -90,7 +90,7 @@ def _log_schema_failures(cases: pd.DataFrame, schema: pa.DataFrameSchema, spec: 
                 continue
             first = group["failure_case"].iloc[0]
             log.add(rule, [None], lambda _, rule=rule, message=message, column=column, first=first: Failure(
-                table, None, column, rule, message, _plain(first)))
+                table, None, column, rule, message, _plain(first)), once=column)
             continue
         rows = np.unique(idx.dropna().to_numpy(dtype="int64"))
         if column in broken:
