@@ -6,10 +6,12 @@ the rules are pandas checks written once (:mod:`conflictstats.schemas`), after a
 pandera's polars or pyspark backends would need every rule written again in that library's
 expressions (a second copy of each rule); pandera on dask runs the same pandas schema per
 partition, so it is this module plus a scheduler, and it still leaves the rules that span rows
-(unique ids, duplicate figures) to be joined across partitions. Measured on 1M figures
-(``benchmarks/bench_outofcore.py``, recorded in ``benchmarks/results/outofcore.json``), batches
-of pyarrow's ``ParquetFile.iter_batches`` peak at a few hundred MB against 1.7 GB in memory, at
-about the in-memory speed. Rows that span batches are checked by :mod:`conflictstats.crossrow`.
+(unique ids, duplicate figures) to be joined across partitions. Measured on 1M figures in one
+run (``benchmarks/bench_outofcore.py``, ``benchmarks/results/outofcore.json``): batches of
+pyarrow's ``ParquetFile.iter_batches`` peaked at 0.67 GB resident, the whole frame in memory at
+3.3 GB, pandera's schema per dask partition at 2.4 GB (dask reads a whole row group, here the
+file's one million rows, as one partition), in about the same time (166, 211 and 179 s on a
+loaded machine). Rows that span batches are checked by :mod:`conflictstats.crossrow`.
 
 Memory is bounded per batch: string columns are read dictionary-encoded (a repeated long value
 is held once), batches are made smaller for row groups with long lists, a cell over
