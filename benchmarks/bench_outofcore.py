@@ -150,6 +150,11 @@ def main(argv=None) -> int:
                 if k in row:
                     row[k]["time_ratio_vs_plain"] = row[k]["seconds"] / base["seconds"]
                     row[k]["memory_ratio_vs_plain"] = row[k]["peak_rss_mb"] / base["peak_rss_mb"]
+            if "in_memory" in row:
+                for k in ("batches", "dask"):
+                    if k in row:
+                        row[k]["time_ratio_vs_in_memory"] = row[k]["seconds"] / row["in_memory"]["seconds"]
+                        row[k]["memory_ratio_vs_in_memory"] = row[k]["peak_rss_mb"] / row["in_memory"]["peak_rss_mb"]
             out["sizes"][str(n)] = row
             print(f"[outofcore] {json.dumps(row)}", file=sys.stderr, flush=True)
             from conflictstats.store import atomic_write_bytes, dumps_json
