@@ -85,7 +85,7 @@ def parquet_batches(path: Path, limits: Limits) -> Batches:
             values += col.num_values
         per_row.append(values / max(rg.num_rows, 1))
     text_cols = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
-                 or pa.types.is_binary(f.type)]
+                 or pa.types.is_binary(f.type)]  # read dictionary-encoded: a repeated value held once
 
     def read(columns):
         reader = _open(path, text_cols)
@@ -112,7 +112,10 @@ def _open(path: Path, dictionary: list[str] | None = None) -> pq.ParquetFile:
             raise UnreadableError(f"{path}: is a folder, not a file.")
         if path.stat().st_size == 0:
             raise UnreadableError(f"{path}: the file is empty.")
-        return pq.ParquetFile(path, read_dictionary=dictionary or None, page_checksum_verification=True)
+        # int96 timestamps (old Spark/Impala files) read in microseconds: year 1 stays year 1
+        # (a date_range failure) instead of wrapping round to 1754 in nanoseconds.
+        return pq.ParquetFile(path, read_dictionary=dictionary or None, page_checksum_verification=True,
+                              coerce_int96_timestamp_unit="us")
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise unreadable(path, exc) from None
 
@@ -150,9 +153,12 @@ def _cell_bytes(arr: pa.Array) -> np.ndarray | None:
             return None
         idx = np.asarray(arr.indices.fill_null(0), dtype=np.int64)
         return sizes[idx] if len(sizes) else np.zeros(len(arr), np.int64)
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
+    if pa.types.is_string_view(t) or pa.types.is_binary_view(t):
+        return _cell_bytes(arr.cast(pa.string() if pa.types.is_string_view(t) else pa.binary()))
+    if any(is_(t) for is_ in (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary,
+                              pa.types.is_large_binary)):
         return np.asarray(pc.binary_length(arr).fill_null(0), dtype=np.int64)
-    if pa.types.is_list(t) or pa.types.is_large_list(t):
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
         lengths = np.asarray(pc.list_value_length(arr).fill_null(0), dtype=np.int64)
         inner = _cell_bytes(pc.list_flatten(arr))
         if inner is None:
@@ -192,7 +198,7 @@ def to_raw(batch: pa.RecordBatch) -> pd.DataFrame:
     for name, arr in zip(batch.schema.names, batch.columns):
         if pa.types.is_dictionary(arr.type):
             arr = arr.cast(arr.type.value_type)
-        if pa.types.is_large_string(arr.type):
+        if pa.types.is_large_string(arr.type) or pa.types.is_string_view(arr.type):
             arr = arr.cast(pa.string())
         if pa.types.is_string(arr.type):
             cols[name] = pd.Series(pd.arrays.ArrowStringArray(arr))
