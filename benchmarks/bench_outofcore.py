@@ -131,6 +131,8 @@ def main(argv=None) -> int:
     from run import machine
 
     out = {"machine": machine(), "load_average_at_start": os.getloadavg(), "sizes": {}}
+    if (RESULTS / "outofcore.json").exists():  # a run of other sizes keeps the sizes it did not run
+        out["sizes"] = json.loads((RESULTS / "outofcore.json").read_text()).get("sizes", {})
     exe = str(Path(sys.executable).with_name("conflictstats"))
     for n in args.sizes:
         with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
