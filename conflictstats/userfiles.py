@@ -19,6 +19,7 @@ from .limits import Limits, current, exceeded, refuse
 from .manifest import MAX_READ_BYTES
 from .registry import DEFAULT_DATASET
 from .userbatches import Batches, check_arrow_schema, frame_batches, parquet_batches
+from .suggest import check_name
 
 MAX_BYTES = MAX_READ_BYTES
 
@@ -152,8 +153,7 @@ def validate_path(path: Path, table: str | None = None, dataset: str = DEFAULT_D
         files = {}
         batches = open_table(path, limits)
         table = table or guess_table(path, batches.columns)
-        if table not in c.TABLES:
-            raise UnknownNameError(f"unknown table '{table}'; tables: {', '.join(c.TABLES)}.")
+        check_name("table", table, c.TABLES)
         files, tables = {table: batches}, [table]
         # Cross-table rules need the other tables: take them from beside the file, else the dataset.
         context = _context_tables(path, table, dataset, limits)

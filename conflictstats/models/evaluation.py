@@ -16,7 +16,9 @@ import time
 import numpy as np
 import pandas as pd
 
+from ..progress import progress
 from ..registry import DEFAULT_DATASET
+from . import arguments as check
 from ._common import campaign_window
 from .baselines import SCORE_KEYS, baseline_prediction, scores
 from .observations import SHORT_DAYS, build_observations
@@ -119,18 +121,20 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
     """
     from conflictstats.api import load
 
-    from . import fit_observations, originator_aliases
+    from . import MIN_FIT_OBS, fit_observations, not_enough_data, originator_aliases
 
-    if mode not in MODES:
-        from conflictstats.errors import UnknownNameError
+    from conflictstats.suggest import check_name
 
-        raise UnknownNameError(f"unknown backtest mode {mode!r}; the modes are {', '.join(MODES)}")
+    check_name("backtest mode", mode, MODES)
     figures = load("figures", dataset=dataset) if figures is None else figures
+    check.backtest_args(figures, metric, documents)
     events = load("events", dataset=dataset) if events is None else events
     campaign = kw.pop("campaign", None) or campaign_window(dataset)
     aliases = originator_aliases(figures)
     t0 = time.perf_counter()
     full = build_observations(figures, metric, area=area, campaign=campaign)
+    if len(full.obs) < MIN_FIT_OBS:
+        raise not_enough_data(full)
     domain = (min(full.obs["start"].min(), campaign[0]), max(full.obs["end"].max(), campaign[1]))
     full_res = fit_observations(full, events=events, breakpoints=breakpoints, campaign=campaign,
                                 domain=domain, aliases=aliases, **kw)
@@ -140,7 +144,7 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
     folds = _folds(mode, figures, targets_all, campaign, documents, load("sources", dataset=dataset))
     preds, failed, not_conv = [], [], 0
     fixed = full_res.variance_components.to_dict() if (fix_variances and mode == "lodo") else None
-    for name, train, held in folds:
+    for name, train, held in progress(folds, desc=f"backtest {metric} ({mode})", unit="refit"):
         tr = build_observations(train, metric, area=area, campaign=campaign)
         if len(tr.obs) < 4:
             failed.append(f"{name}: fewer than 4 observations left")
@@ -161,8 +165,12 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
         p["source_id"] = held["source_id"].to_numpy()
         p["fold"] = name
         preds.append(p)
-    pred = pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(
-        columns=["obs", "mean", "lo80", "hi80", "lo95", "hi95"])
+    if not preds:
+        from conflictstats.errors import NotEnoughDataError
+
+        raise NotEnoughDataError(f"backtest of {metric!r}: no refit could be scored ({len(full.obs)} usable flow "
+                                 f"figures; each refit needs at least 4 left): {'; '.join(failed[:3])}.")
+    pred = pd.concat(preds, ignore_index=True)
     out = summarise(pred)
     out["by_window"] = by_window(pred)
     out.update({"mode": mode, "variances_fixed_in_refits": fixed is not None, "metric": metric,

@@ -13,7 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..progress import progress
 from ..registry import DEFAULT_DATASET
+from . import arguments as check
 from ._common import campaign_window, events_frame, figures_frame
 
 ORIGINATORS = ("Monitor A", "Monitor B", "Agency C", "Agency D")
@@ -57,6 +59,7 @@ def synthetic_campaign(seed: int, level: float | None = None, day_k: float = 8.0
     originator and the realised campaign ``total``. Every draw comes from
     ``numpy.random.default_rng(seed)``.
     """
+    check.synthetic(seed, level, day_k, originator_k)
     rng = np.random.default_rng(seed)
     cs, ce = campaign_window(dataset)
     dates = pd.date_range(cs, ce, freq="D")
@@ -221,7 +224,9 @@ def simulate(runs: int = 20, seed: int = 0, holdout_frac: float = 0.2,
     """
     from .evaluation import summarise
 
-    outs = [run_one(seed * 100003 + i, holdout_frac, bootstrap) for i in range(runs)]
+    check.simulation(runs, seed, holdout_frac, bootstrap)
+    outs = [run_one(seed * 100003 + i, holdout_frac, bootstrap)
+            for i in progress(range(runs), desc="simulate", unit="run")]
     pred = pd.concat([o["pred"] for o in outs], ignore_index=True)
     out = summarise(pred)
     rel = np.array([(o["total_mean"] - o["total_true"]) / o["total_true"] for o in outs])
