@@ -98,12 +98,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .errors import ValidationError
+    from .limits import current
     from .userfiles import validate_path
 
-    tables, failures = validate_path(Path(args.path), args.table, args.dataset)
-    if failures:
-        print(ValidationError(failures, what=str(args.path)))
+    limits = current(rows=args.max_rows, columns=args.max_columns, failures_per_rule=args.max_failures)
+    tables, log = validate_path(Path(args.path), args.table, args.dataset, limits)
+    if log.total():
+        print(terminal_safe(log.report(str(args.path))))
         return EXIT_INVALID
     print(terminal_safe(f"{args.path}: valid ({', '.join(tables)})"))
     return EXIT_OK
@@ -273,6 +274,12 @@ def parser() -> argparse.ArgumentParser:
     sp = command("validate", "check a CSV or Parquet file (or a folder) against the schemas")
     sp.add_argument("path")
     sp.add_argument("--table", help="which table the file holds (default: from the file name or columns)")
+    sp.add_argument("--max-rows", type=int, metavar="N", help="rows read from one file (default 2,000,000 or "
+                    "$CONFLICTSTATS_MAX_ROWS; 0: no limit)")
+    sp.add_argument("--max-columns", type=int, metavar="N", help="columns read from one file (default 1,000 or "
+                    "$CONFLICTSTATS_MAX_COLUMNS; 0: no limit)")
+    sp.add_argument("--max-failures", type=int, metavar="N", help="failures printed per rule, then a count (default "
+                    "10 or $CONFLICTSTATS_MAX_FAILURES; 0: all)")
     sp = command("cite", "how to cite a dataset")
     sp.add_argument("--format", choices=CITE_FORMATS, default="both")
     sp = command("check", "cross-figure consistency warnings for curators")

@@ -163,6 +163,8 @@ class TableSpec:
     key: str
     columns: tuple[Column, ...]
     foreign_keys: tuple[ForeignKey, ...] = ()
+    # Columns no two rows may share all of (the same document giving the same number twice).
+    duplicate_key: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -232,7 +234,8 @@ TABLE_SPECS: dict[str, TableSpec] = {t.name: t for t in (
         Column("notes", "str", "Inferred dates, caveats.", "#meta+notes", nullable=True),
         Column("checked_on", "date", "The day a second reader re-read the figure against its document; "
                "null until then.", "#date+checked", nullable=True),
-    ), (ForeignKey(_SOURCE_REF, "sources", "source_id"), ForeignKey("metric", "codebook", "metric"))),
+    ), (ForeignKey(_SOURCE_REF, "sources", "source_id"), ForeignKey("metric", "codebook", "metric")),
+        duplicate_key=(_SOURCE_REF, "metric", "period_start", "period_end", "area", "value")),
     TableSpec("events", "The campaign's dated timeline; models use events as candidate breakpoints.", "event_id", (
         _id("event_id", "Stable slug of the event.", "#event+id"),
         Column("date", "date", "Day the event happened (or began).", "#date+start"),

@@ -58,8 +58,7 @@ def _dataframe_rules() -> dict[str, list[pa.Check]]:
                  & df["period_start"].notna())
 
     def no_duplicate_figure(df: pd.DataFrame) -> pd.Series:
-        key = ["source_id", "metric", "period_start", "period_end", "area", "value"]
-        return ~df[key].astype(str).duplicated(keep="first")
+        return ~df[list(dm.TABLE_SPECS["figures"].duplicate_key)].astype(str).duplicated(keep="first")
 
     def event_end_not_before_start(df: pd.DataFrame) -> pd.Series:
         return ~(df["date_end"] < df["date"])
@@ -184,6 +183,9 @@ def schema_for(table: str, ctx: Context | None = None) -> pa.DataFrameSchema:
                                         strict=schema.strict, ordered=schema.ordered, name=schema.name)
     return schema
 
+
+# The frame rule that checks a table's ``duplicate_key`` (the first row of a repeated key passes).
+KEY_RULES: dict[str, str] = {"figures": "no_duplicate_figure"}
 
 # The column a row-level rule is about, so a failure names one column rather than all of them.
 RULE_COLUMNS: dict[str, str] = {

@@ -6,9 +6,11 @@ this module only knows how to read and write each kind.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -18,6 +20,7 @@ import pyarrow.compute as pc
 from . import datamodel as c
 from .datamodel import column_kinds
 from .errors import Failure
+from .failurelog import FailureLog, short
 
 
 
@@ -36,55 +39,70 @@ _KIND_WORDS = {"int": "a whole number", "date": "a date written YYYY-MM-DD", "li
 
 
 def coerce(raw: pd.DataFrame, table: str, where: Sequence[str] | None = None,
-           keys: Sequence[str] | None = None) -> tuple[pd.DataFrame, list[Failure]]:
-    """Parse every cell to its column's kind; collect every cell that cannot be parsed.
+           keys: Sequence[str] | None = None, log: FailureLog | None = None, offset: int = 0,
+           ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Parse every cell to its column's kind; log every cell that cannot be parsed (rows shifted
+    by ``offset``, for a batch of a larger file). Returns the typed frame and, per column, the
+    mask of rows already failed (so that the schema does not report them twice).
 
     Vectorised per column (a million-row file is parsed in seconds); only the list column
-    is parsed cell by cell.
+    is parsed cell by cell. Failures are built only for the rows ``log`` keeps.
     """
     kinds = column_kinds(table)
     n = len(raw)
-    failures: list[Failure] = []
+    log = log if log is not None else FailureLog()
+    broken: dict[str, np.ndarray] = {}
     where = where if where is not None else [""] * n
     keys = keys if keys is not None else [""] * n
 
     for extra in [col for col in raw.columns if col not in kinds]:
         used = np.flatnonzero(raw[extra].notna().to_numpy(dtype=bool))
-        failures.append(Failure(table, None, str(extra), "unknown_column",
-                                f"column is not part of the {table} table (allowed: {', '.join(kinds)})",
-                                where=_places(where, used)))
+        log.add("unknown_column", [None], lambda _, extra=extra, used=used: Failure(
+            table, None, short(str(extra)), "unknown_column",
+            f"column is not part of the {table} table (allowed: {', '.join(kinds)})", where=_places(where, used)),
+            once=extra)
     out: dict[str, object] = {}
     for name, (kind, nullable) in kinds.items():
         if name not in raw.columns:
             if not nullable:
-                failures.append(Failure(table, None, name, "missing_column", "required column is missing",
-                                        where=_places(where, range(n))))
+                log.add("missing_column", [None], lambda _, name=name: Failure(
+                    table, None, name, "missing_column", "required column is missing", where=_places(where, range(n))),
+                    once=name)
+                broken[name] = np.ones(n, bool)  # reported once as missing, not again row by row
             out[name] = _series([None] * n, kind)
             continue
         col = raw[name].reset_index(drop=True)
         missing = _missing_mask(col, kind)
         values, bad = _PARSE[kind](col, missing)
-        if not nullable:
-            for i in np.flatnonzero(missing):
-                failures.append(Failure(table, int(i), name, "required", "a value is required here",
-                                        None, where[i], keys[i]))
-        for i in np.flatnonzero(bad & ~missing):
-            failures.append(Failure(table, int(i), name, "type", f"must be {_KIND_WORDS[kind]}",
-                                    _plain_value(col.iat[i]), where[i], keys[i]))
+        broken[name] = missing & ~np.bool_(nullable) | (bad != 0) & ~missing
+        cells = [("required", "a value is required here", np.flatnonzero(missing) if not nullable else ()),
+                 ("type", f"must be {_KIND_WORDS[kind]}", np.flatnonzero((bad == 1) & ~missing)),
+                 ("date_range", f"must be a date from {DATE_MIN} to {DATE_MAX} (the dates conflictstats "
+                  f"can compute with)", np.flatnonzero((bad == _OUT_OF_RANGE) & ~missing))]
+        for rule, message, rows in cells:
+            log.add(rule, rows, lambda i, rule=rule, message=message, col=col, name=name: Failure(
+                table, offset + i, name, rule, message, None if rule == "required" else _plain_value(col.iat[i]),
+                where[i], keys[i]))
         out[name] = values
-    return pd.DataFrame(out, index=range(n)), failures
+    return pd.DataFrame(out, index=range(n)), broken
 
 
 def _places(where: Sequence[str], rows) -> str:
-    """Where a column-level failure shows: 'sources/x.toml, [[figures]] #2 and 3 other rows'."""
-    places = [where[i] for i in rows if i < len(where) and where[i]]
-    if not places:
-        return ""
-    more = len(places) - 1
-    return places[0] + (f" and {more} other row{'s' if more > 1 else ''}" if more else "")
+    """Where a column-level failure shows: 'sources/x.toml, [[figures]] #2 and 3 other rows'
+    (a batch of a larger file says only the file: ``where.whole``)."""
+    if getattr(where, "whole", None):
+        return where.whole
+    rows = [i for i in rows if i < len(where)]
+    first = next((where[i] for i in rows if where[i]), "")
+    more = len(rows) - 1
+    return first + (f" and {more} other row{'s' if more > 1 else ''}" if first and more else "")
 
 
 def _plain_value(v: object) -> object:
+    if type(v) is dt.date:
+        return v.isoformat()  # as written, not datetime.date(1, 1, 1)
+    if isinstance(v, dt.datetime) and v.tzinfo is None and (v.hour, v.minute, v.second, v.microsecond) == (0, 0, 0, 0):
+        return v.isoformat()[:10]
     return v.tolist() if hasattr(v, "tolist") else v
 
 
@@ -94,6 +112,8 @@ def _arrow_text(s: pd.Series):
         return None
     if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
         return None
+    if isinstance(s.array, pd.arrays.ArrowStringArray) and pa.types.is_string(pa.array(s.array).type):
+        return pa.array(s.array)  # already Arrow text: no copy
     try:
         return pa.array(s, type=pa.string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -125,7 +145,7 @@ def _parse_str(s: pd.Series, missing: np.ndarray):
     if missing.any():
         text = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), text)
     # Arrow-backed text: the string checks that follow run in Arrow, not in Python.
-    return pd.array(text, dtype=pd.StringDtype("pyarrow")), bad
+    return pd.arrays.ArrowStringArray(text), bad
 
 
 def _parse_int(s: pd.Series, missing: np.ndarray):
@@ -133,15 +153,15 @@ def _parse_int(s: pd.Series, missing: np.ndarray):
         return pd.array(s, dtype="Int64"), np.zeros(len(s), bool)
     arr = s.to_numpy(dtype=object)
     is_bool = np.fromiter((type(v) is bool or isinstance(v, np.bool_) for v in arr), bool, len(arr))
-    is_float = np.fromiter((isinstance(v, (float, np.floating)) for v in arr), bool, len(arr))
+    is_float = np.fromiter((isinstance(v, (float, np.floating, Decimal)) for v in arr), bool, len(arr))
     text = pd.Series(arr).where(~missing, "").astype(str).str.strip().str.replace(",", "", regex=False)
     ok = np.array(text.str.fullmatch(r"[+-]?\d+"), dtype=bool)
     num = pd.to_numeric(text.where(ok | is_float, None), errors="coerce")
     numbers = num.to_numpy(dtype=float, na_value=np.nan)
-    ok = (ok | (is_float & np.isfinite(numbers) & (np.mod(numbers, 1) == 0))) & ~is_bool
-    # Beyond 2**53 a float no longer holds every whole number (and beyond 2**63 Int64 wraps
-    # round): refuse rather than store a different number.
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"):  # NaN and inf are refused below, silently
+        ok = (ok | (is_float & np.isfinite(numbers) & (np.mod(numbers, 1) == 0))) & ~is_bool
+        # Beyond 2**53 a float no longer holds every whole number (and beyond 2**63 Int64 wraps
+        # round): refuse rather than store a different number.
         ok &= ~(np.abs(numbers) > 2.0**53)
     bad = ~ok & ~missing
     keep = pd.Series(ok & ~missing)
@@ -149,15 +169,28 @@ def _parse_int(s: pd.Series, missing: np.ndarray):
     return vals, bad
 
 
+# Dates are computed with as nanosecond timestamps: the days they can hold, and the code a parser
+# gives a cell outside them (1 is "not a date at all").
+DATE_MIN = (pd.Timestamp.min + pd.Timedelta(days=1)).date()
+DATE_MAX = pd.Timestamp.max.date()
+_OUT_OF_RANGE = 2
+
+
 def _parse_date(s: pd.Series, missing: np.ndarray):
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         vals = pd.to_datetime(s).dt.tz_localize(None) if getattr(s.dt, "tz", None) else pd.to_datetime(s)
-        return vals.dt.normalize().astype("datetime64[ns]").array, np.zeros(len(s), bool)
-    text = s.where(~pd.Series(missing), "").astype(str).str.strip()
-    shape_ok = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}( 00:00:00)?").to_numpy(dtype=bool)
-    parsed = pd.to_datetime(text.str[:10].where(shape_ok, None), format="%Y-%m-%d", errors="coerce")
-    bad = ~missing & (~shape_ok | parsed.isna().to_numpy(dtype=bool))
-    return parsed.astype("datetime64[ns]").array, bad
+        parsed, bad = vals.dt.normalize(), np.zeros(len(s), np.int8)
+    else:
+        text = s.where(~pd.Series(missing), "").astype(str).str.strip()
+        shape_ok = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}( 00:00:00)?").to_numpy(dtype=bool)
+        parsed = pd.to_datetime(text.str[:10].where(shape_ok, None), format="%Y-%m-%d", errors="coerce")
+        bad = (~missing & (~shape_ok | parsed.isna().to_numpy(dtype=bool))).astype(np.int8)
+    # Year 1 or 9999 parse (in micro- or second units) but do not fit the nanoseconds dates are
+    # computed with: a rule failure of the cell, not an overflow later.
+    lo, hi = pd.Timestamp(DATE_MIN).as_unit("s"), pd.Timestamp(DATE_MAX).as_unit("s")
+    outside = (parsed.notna() & ((parsed < lo) | (parsed > hi))).to_numpy(dtype=bool)
+    bad[outside] = _OUT_OF_RANGE
+    return parsed.where(~outside).astype("datetime64[ns]").array, bad
 
 
 def _parse_list(s: pd.Series, missing: np.ndarray):
@@ -193,7 +226,7 @@ def _series(values: list, kind: str):
         return pd.Series(pd.to_datetime(pd.Series(values, dtype="object")), dtype="datetime64[ns]").array
     if kind == "list":
         return pd.Series(values, dtype="object").array
-    return pd.Series([None if v is None else str(v) for v in values], dtype="object").array
+    return pd.array([None if v is None else str(v) for v in values], dtype=pd.StringDtype("pyarrow"))
 
 
 # --- public dtypes ---------------------------------------------------------------------------

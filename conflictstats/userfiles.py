@@ -14,8 +14,11 @@ import pandas as pd
 
 from . import datamodel as c
 from .errors import UnknownNameError, UnreadableError
+from .failurelog import FailureLog, short
+from .limits import Limits, current, exceeded, refuse
 from .manifest import MAX_READ_BYTES
 from .registry import DEFAULT_DATASET
+from .userbatches import Batches, check_arrow_schema, frame_batches, parquet_batches
 from .suggest import check_name
 
 MAX_BYTES = MAX_READ_BYTES
@@ -33,7 +36,7 @@ def guess_table(path: Path, columns: list[str] | None = None) -> str:
                            f"({', '.join(c.TABLES)}).")
 
 
-def read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
+def read_csv(path: Path, limits: Limits | None = None) -> tuple[pd.DataFrame, list[str]]:
     raw = _read_bytes(path)
     try:
         text = raw.decode("utf-8-sig")
@@ -51,11 +54,26 @@ def read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
         hint = f" It looks {'tab' if sep == chr(9) else repr(sep)}-separated;" if sep else ""
         raise UnreadableError(f"{path}: the header line has no commas.{hint} conflictstats reads "
                               f"comma-separated CSV with a header row.")
+    limits = limits or current()
+    reader = csv.reader(io.StringIO(text, newline=""))
+    body: list[list[str]] = []
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        head = next(reader)
+        if exceeded(limits, "columns", len(head)):
+            raise refuse(str(path), "columns", len(head), limits, "columns")
+        for r in reader:  # counted as read: a file of a billion short lines stops at the limit
+            if r:
+                body.append(r)
+                if limits.rows and len(body) > limits.rows:
+                    raise refuse(str(path), "rows", len(body), limits, "rows (or more)")
     except csv.Error as exc:
-        raise UnreadableError(f"{path}: not valid CSV: {exc}.") from None
-    head, body = rows[0], [r for r in rows[1:] if r]
+        raise UnreadableError(f"{path}: line {reader.line_num}: not valid CSV: {short(str(exc))}.") from None
+    seen: set[str] = set()
+    dups = sorted({h for h in head if h in seen or seen.add(h)})
+    if dups:
+        shown = ", ".join(repr(short(d, 80)) for d in dups[:10]) + (f" and {len(dups) - 10:,} more" if len(dups) > 10 else "")
+        raise UnreadableError(f"{path}: the header names the column(s) {shown} more than once; each column "
+                              f"must have its own name.")
     bad = [i for i, r in enumerate(body) if len(r) != len(head)]
     if bad:
         raise UnreadableError(f"{path}: line {bad[0] + 2} has {len(body[bad[0]])} fields but the header has "
@@ -70,18 +88,7 @@ def read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:
 
     raw = _read_bytes(path)
     try:
-        schema = pq.read_schema(pa.BufferReader(raw))
-        names = list(schema.names)
-        dups = sorted({n for n in names if names.count(n) > 1})
-        if dups:
-            raise UnreadableError(f"{path}: the column name(s) {', '.join(dups)} appear more than once; "
-                                  f"each column must have its own name.")
-        for f in schema:
-            ext = (f.metadata or {}).get(b"ARROW:extension:name")
-            if isinstance(f.type, pa.ExtensionType) or ext:
-                what = ext.decode(errors="replace") if ext else str(f.type)
-                raise UnreadableError(f"{path}: column '{f.name}' uses an Arrow extension type ({what}); "
-                                      f"conflictstats files use plain types only.")
+        check_arrow_schema(path, pq.read_schema(pa.BufferReader(raw)))
         table = pq.read_table(pa.BufferReader(raw), use_threads=False,  # see api.read_table_file
                               page_checksum_verification=True)
     except (pa.ArrowException, OSError, ValueError) as exc:
@@ -116,51 +123,117 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def validate_path(path: Path, table: str | None = None, dataset: str = DEFAULT_DATASET,
-                  ) -> tuple[list[str], list]:
+                  limits: Limits | None = None) -> tuple[list[str], FailureLog]:
     """Check a CSV or Parquet file, or a folder of them (or a curated dataset folder), with the
-    one curated-data check; returns (the tables checked, every failure)."""
+    one curated-data check; returns (the tables checked, the failures).
+
+    Table files are read in bounded batches (:mod:`conflictstats.userbatches`) within ``limits``
+    (default: :func:`conflictstats.limits.current`), so a file larger than memory is checked
+    too; the log keeps the first ``limits.failures_per_rule`` failures of each rule and counts all.
+    """
     from .registry import dataset_info
     from .validation import check_curated
 
     path = Path(path)
+    limits = limits or current()
     info = dataset_info(dataset)
-    if path.is_dir():
-        raw, where = _read_folder(path)
-        _, failures = check_curated(raw, info, where)
-        tables = sorted(raw)
-    else:
-        frame, where = read_table(path)
-        table = table or guess_table(path, list(frame.columns))
-        check_name("table", table, c.TABLES)
-        raw = {table: frame}
-        # Cross-table rules need the other tables: take them from beside the file, else the dataset.
-        context = _context_tables(path, table, dataset)
-        raw.update({k: v for k, v in context.items() if k != table})
-        wheres = {table: where}
-        _, failures = check_curated(raw, info, wheres)
-        failures = [f for f in failures if f.table == table]
-        tables = [table]
-    return tables, failures
-
-
-def _read_folder(path: Path):
-    if (path / "dataset.toml").is_file():
+    log = FailureLog(keep=limits.failures_per_rule or None)
+    if path.is_dir() and (path / "dataset.toml").is_file():
         from .curated import read_curated
 
-        return read_curated(path)
-    raw, where = {}, {}
+        raw, where = read_curated(path)
+        for f in check_curated(raw, info, where)[1]:
+            log.add(f.rule, [f.row], lambda _, f=f: f)
+        return sorted(raw), log
+    if path.is_dir():
+        files = _folder_files(path)
+        tables = [t for t in c.TABLES if t in files]
+        context: dict[str, Batches] = {}
+    else:
+        files = {}
+        batches = open_table(path, limits)
+        table = table or guess_table(path, batches.columns)
+        check_name("table", table, c.TABLES)
+        files, tables = {table: batches}, [table]
+        # Cross-table rules need the other tables: take them from beside the file, else the dataset.
+        context = _context_tables(path, table, dataset, limits)
+    typed: dict[str, pd.DataFrame] = {}
+    for t in ("codebook", "sources", "figures", "events"):
+        if t in files or t in context:
+            src = files[t] if t in files else context[t]
+            src = open_table(src, limits) if isinstance(src, Path) else src
+            keys = check_batches(src, t, info, typed, log if t in files else FailureLog(keep=0), cross=t in files)
+            if keys is not None:
+                typed[t] = keys
+    return tables, log
+
+
+def open_table(path: Path, limits: Limits) -> Batches:
+    """A user's CSV or Parquet file as bounded batches (a CSV is read whole, within the limits)."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        df, _ = read_csv(path, limits)
+        return frame_batches(path, df, lambda i: f"{path.name}, line {i + 2}")
+    if suffix in (".parquet", ".pq"):
+        return parquet_batches(path, limits)
+    raise UnreadableError(f"{path}: unsupported file type '{short(suffix, 20)}'; use .csv or .parquet.")
+
+
+def check_batches(batches: Batches, table: str, info, typed: dict[str, pd.DataFrame], log: FailureLog,
+                  cross: bool = True) -> pd.DataFrame | None:
+    """Validate one table batch by batch against the tables checked before it (``typed``); the
+    rules across rows run over the whole file (:mod:`conflictstats.crossrow`). Returns the key
+    columns other tables' rules need (a source's publication date, the codebook's metrics)."""
+    from .crossrow import CrossRows
+    from .validation import check_table, known_keys, table_context, with_originator_groups
+
+    published, metrics = known_keys(typed)
+    ctx = table_context(table, info.coverage, None, published, metrics, grouped_originators=True)
+    rows = CrossRows(table) if cross else None
+    keep = {"sources": ["source_id", "published"], "codebook": ["metric"]}.get(table)
+    kept = []
+    for start, raw in batches:
+        if table == "figures":
+            raw = with_originator_groups(raw)
+        where = _Places(batches.place, start, len(raw), batches.path.name if batches.rows > len(raw) else "")
+        frame, _ = check_table(raw, table, ctx, where, log=log, offset=start)
+        if rows is not None:
+            rows.add(start, frame)
+        if keep:
+            kept.append(frame[keep])
+    if rows is not None:
+        rows.finish(batches, log, batches.place)
+    return pd.concat(kept, ignore_index=True) if keep else None
+
+
+class _Places:
+    """Where each row of a batch is, named on demand ("figures.parquet, row 1200000")."""
+
+    def __init__(self, place, start: int, n: int, whole: str = ""):
+        self.place, self.start, self.n = place, start, n
+        self.whole = whole  # what a failure of a whole column names, when the file has several batches
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> str:
+        return self.place(self.start + i)
+
+
+def _folder_files(path: Path) -> dict[str, Path]:
+    files = {}
     for table in c.TABLES:
         for suffix in (".csv", ".parquet"):
             f = path / f"{table}{suffix}"
             if f.is_file():
-                raw[table], where[table] = read_table(f)
+                files[table] = f
                 break
-    if not raw:
+    if not files:
         raise UnreadableError(f"{path}: no table files found (expected sources.csv, figures.csv, ... or .parquet).")
-    return raw, where
+    return files
 
 
-def _context_tables(path: Path, table: str, dataset: str) -> dict[str, pd.DataFrame]:
+def _context_tables(path: Path, table: str, dataset: str, limits: Limits) -> dict[str, Batches]:
     from .api import load
 
     out = {}
@@ -169,10 +242,9 @@ def _context_tables(path: Path, table: str, dataset: str) -> dict[str, pd.DataFr
         sibling = next((path.parent / f"{other}{s}" for s in (".csv", ".parquet")
                         if (path.parent / f"{other}{s}").is_file() and path.parent / f"{other}{s}" != path), None)
         if sibling is not None:
-            out[other] = read_table(sibling)[0]
+            out[other] = open_table(sibling, limits)
         else:
-            df = load(other, dataset)
-            out[other] = as_raw(df)
+            out[other] = frame_batches(Path(other), as_raw(load(other, dataset)), lambda i, o=other: f"{o}, row {i}")
     return out
 
 

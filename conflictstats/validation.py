@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
 from . import datamodel as dm
 from .errors import Failure, ValidationError
+from .failurelog import FailureLog
 from .schemas import RULE_COLUMNS, Context, schema_for
 from .tables import coerce
 
@@ -36,46 +38,66 @@ _BUILTIN = {"field_uniqueness": ("unique", "must be unique; this value is used m
 
 def check_table(raw: pd.DataFrame, table: str, ctx: Context | None = None,
                 where: Sequence[str] | None = None, keys: Sequence[str] | None = None,
+                log: FailureLog | None = None, offset: int = 0,
                 ) -> tuple[pd.DataFrame, list[Failure]]:
-    """Parse and validate one table lazily; return the parsed frame and every failure."""
+    """Parse and validate one table lazily; return the parsed frame and every failure.
+
+    With a ``log`` (a batch of a larger file: rows numbered from ``offset``), failures go to the
+    log, which keeps only the first few per rule, and the returned list is empty.
+    """
     where = where if where is not None else [""] * len(raw)
     if keys is None:
         id_col = dm.PRIMARY_KEYS[table]
         keys = _Keys(raw[id_col]) if id_col in raw.columns else [""] * len(raw)
-    frame, failures = coerce(raw, table, where, keys)
-    already = {(f.row, f.column) for f in failures}
-    broken_cols = {f.column for f in failures if f.row is None}
+    own = log is None
+    log = FailureLog() if own else log
+    frame, broken = coerce(raw, table, where, keys, log, offset)
     schema = schema_for(table, ctx)
     spec = {col.name: col for col in dm.columns(table)}
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        seen: set[tuple] = set()
-        for rec in exc.failure_cases.to_dict("records"):
-            idx, number = rec.get("index"), rec.get("check_number")
-            row = None if idx is None or pd.isna(idx) else int(idx)
-            has_number = number is not None and not pd.isna(number)
-            if rec["schema_context"] == "DataFrameSchema":
-                if not has_number:
-                    continue  # column presence/strictness is reported by coerce()
-                rule, message = _rule_of(schema.checks[int(number)], None)
-                column = RULE_COLUMNS.get(rule, rec["column"])
-            else:
-                column = rec["column"]
-                if has_number:
-                    rule, message = _rule_of(schema.columns[column].checks[int(number)], spec.get(column))
-                else:
-                    rule, message = _BUILTIN.get(str(rec["check"]), ("type", f"has the wrong type ({rec['check']})"))
-            if column in broken_cols or (row, column) in already:
+        _log_schema_failures(exc.failure_cases, schema, spec, frame, broken, table, where, keys, log, offset)
+    if own:
+        return frame, log.sorted()
+    return frame, []
+
+
+def _log_schema_failures(cases: pd.DataFrame, schema: pa.DataFrameSchema, spec: dict, frame: pd.DataFrame,
+                         broken: dict[str, np.ndarray], table: str, where, keys, log: FailureLog,
+                         offset: int) -> None:
+    """pandera's failure cases, one group per check (not per record: a frame-wide rule lists
+    every column of every failing row), as curators' failures; cells coerce() already reported
+    are left out."""
+    cases = cases.assign(check_number=cases["check_number"].astype("Float64"),
+                         index=pd.to_numeric(cases["index"], errors="coerce").astype("Float64"))
+    frame_wide = cases["schema_context"] == "DataFrameSchema"
+    cases = cases[~(frame_wide & cases["check_number"].isna())]  # presence/strictness: coerce() reported it
+    cases = cases.assign(column=cases["column"].where(~frame_wide.loc[cases.index], None))
+    for (context, column, check, number), group in cases.groupby(
+            ["schema_context", "column", "check", "check_number"], dropna=False, sort=False):
+        has_number = not pd.isna(number)
+        if context == "DataFrameSchema":
+            rule, message = _rule_of(schema.checks[int(number)], None)
+            column = RULE_COLUMNS.get(rule, None)
+        elif has_number:
+            rule, message = _rule_of(schema.columns[column].checks[int(number)], spec.get(column))
+        else:
+            rule, message = _BUILTIN.get(str(check), ("type", f"has the wrong type ({check})"))
+        idx = group["index"]
+        if idx.isna().all():
+            if column in broken and broken[column].all():
                 continue
-            if (row, column, rule) in seen:
-                continue
-            seen.add((row, column, rule))
-            value = frame.at[row, column] if row is not None and column in frame.columns else rec["failure_case"]
-            failures.append(Failure(table, row, column, rule, message, _plain(value),
-                                    where[row] if row is not None else "", keys[row] if row is not None else ""))
-    failures.sort(key=lambda f: (-1 if f.row is None else f.row, f.column or "", f.rule))
-    return frame, failures
+            first = group["failure_case"].iloc[0]
+            log.add(rule, [None], lambda _, rule=rule, message=message, column=column, first=first: Failure(
+                table, None, column, rule, message, _plain(first)), once=column)
+            continue
+        rows = np.unique(idx.dropna().to_numpy(dtype="int64"))
+        if column in broken:
+            rows = rows[~broken[column][rows]]
+        log.add(rule, rows, lambda i, rule=rule, message=message, column=column: Failure(
+            table, offset + i, column, rule, message,
+            _plain(frame.at[i, column]) if column in frame.columns else None, where[i], keys[i]))
 
 
 class _Keys:
@@ -113,27 +135,61 @@ def check_tables(raw: dict[str, pd.DataFrame], coverage: tuple | None = None,
     where = where or {}
     out: dict[str, pd.DataFrame] = {}
     failures: list[Failure] = []
-    base = {} if today is None else {"today": today}
-    cov = {} if coverage is None else {"coverage_start": coverage[0], "coverage_end": coverage[1]}
-
     for table in ("codebook", "sources"):
         if table in raw:
-            out[table], f = check_table(raw[table], table, Context(**cov, **base), where.get(table))
+            out[table], f = check_table(raw[table], table, table_context(table, coverage, today), where.get(table))
             failures += f
-    published = None
-    if "sources" in out:
-        s = out["sources"].dropna(subset=["source_id"])
-        published = dict(zip(s["source_id"], s["published"]))
-    metrics = None
-    if "codebook" in out:
-        metrics = frozenset(out["codebook"]["metric"].dropna())
+    published, metrics = known_keys(out)
     for table in ("figures", "events"):
         if table in raw:
-            ctx = Context(**cov, **base, published=published, metrics=metrics if table == "figures" else None,
-                          grouped_originators=grouped_originators and table == "figures")
+            ctx = table_context(table, coverage, today, published, metrics, grouped_originators)
             out[table], f = check_table(raw[table], table, ctx, where.get(table))
             failures += f
     return out, failures
+
+
+def table_context(table: str, coverage: tuple | None = None, today=None, published: dict | None = None,
+                  metrics: frozenset | None = None, grouped_originators: bool = False) -> Context:
+    """What ``table``'s rules need from the dataset and the other tables (see :func:`known_keys`)."""
+    base = {} if today is None else {"today": today}
+    cov = {} if coverage is None else {"coverage_start": coverage[0], "coverage_end": coverage[1]}
+    if table not in ("figures", "events"):
+        return Context(**cov, **base)
+    return Context(**cov, **base, published=published, metrics=metrics if table == "figures" else None,
+                   grouped_originators=grouped_originators and table == "figures")
+
+
+def known_keys(typed: dict[str, pd.DataFrame]) -> tuple[dict | None, frozenset | None]:
+    """(source_id -> publication date, the codebook's metrics) from typed sources and codebook,
+    or None for a table not given (then the rules that need it are not run)."""
+    published = metrics = None
+    if "sources" in typed:
+        s = typed["sources"].dropna(subset=["source_id"])
+        published = dict(zip(s["source_id"], s["published"]))
+    if "codebook" in typed:
+        metrics = frozenset(typed["codebook"]["metric"].dropna())
+    return published, metrics
+
+
+def with_originator_groups(figures: pd.DataFrame) -> pd.DataFrame:
+    """Figures with ``originator_group`` taken from the shared originator registry where they do
+    not carry one (curated data; unregistered originators stay empty and fail a rule)."""
+    from .registry import originator_groups
+
+    figures = figures.copy()
+    groups = originator_groups()
+    missing = pd.Series([None] * len(figures), index=figures.index, dtype=object)
+    names = figures["originator"] if "originator" in figures else missing
+    found = names.map(lambda n: groups.get(n) if isinstance(n, str) else None, na_action="ignore")
+    given = figures["originator_group"] if "originator_group" in figures else missing
+    if isinstance(given.dtype, pd.StringDtype):  # text or missing only: decided in Arrow
+        has = (given.notna() & given.str.strip().ne("")).fillna(False).to_numpy(dtype=bool)
+    else:
+        has = np.fromiter((isinstance(g, str) and bool(g.strip()) for g in given), bool, len(given))
+    figures["originator_group"] = pd.Series(np.where(has, given.astype(object), found.astype(object)),
+                                            index=figures.index, dtype=object)
+    figures["originator_group"] = figures["originator_group"].where(figures["originator_group"].notna(), None)
+    return figures
 
 
 def check_curated(raw: dict[str, pd.DataFrame], info, where: dict[str, Sequence[str]] | None = None,
@@ -144,16 +200,8 @@ def check_curated(raw: dict[str, pd.DataFrame], info, where: dict[str, Sequence[
     carry one, and every figure's originator must be registered; then every rule of the data
     model runs against ``info``'s coverage (``info`` is the dataset's DatasetInfo).
     """
-    from .registry import originator_groups
-
-    if "figures" in raw and len(raw["figures"]):
-        figures = raw["figures"].copy()
-        groups = originator_groups()
-        names = figures["originator"] if "originator" in figures else pd.Series([None] * len(figures))
-        found = [groups.get(n) if isinstance(n, str) else None for n in names]
-        given = figures["originator_group"] if "originator_group" in figures else pd.Series([None] * len(figures))
-        figures["originator_group"] = [g if isinstance(g, str) and g.strip() else f for g, f in zip(given, found)]
-        raw = {**raw, "figures": figures}
+    if "figures" in raw:
+        raw = {**raw, "figures": with_originator_groups(raw["figures"])}
     return check_tables(raw, info.coverage, where, today=today, grouped_originators=True)
 
 

@@ -84,9 +84,50 @@ def main() -> None:
         figures.set_column(i, figures.schema.field("qualifier"), pa.array(["roughly", "range", "exact"])))
     out["p12_duplicate_column.parquet"] = parquet_bytes(
         figures.append_column(pa.field("value", pa.int64()), pa.array([1, 2, 3], pa.int64())))
+    out.update(user_parquet(figures))
     for name, data in out.items():
         (HERE / name).write_bytes(data)
         print(f"{name}: {len(data)} bytes")
+
+
+def user_parquet(figures: pa.Table) -> dict[str, bytes]:
+    """Files a user might hand to `validate` (q*): readable Parquet whose cells are of types the
+    contract does not use, or out of the range conflictstats computes with (rule failures, exit 1)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    def swap(column: str, arr: pa.Array) -> bytes:
+        i = figures.schema.get_field_index(column)
+        return parquet_bytes(figures.set_column(i, pa.field(column, arr.type), arr))
+
+    n = figures.num_rows
+    end = figures.column("period_end").to_pylist()
+    return {
+        "q01_date32_year_1.parquet": swap("period_end", pa.array([dt.date(1, 1, 1)] + end[1:], pa.date32())),
+        "q02_timestamp_us_year_9999.parquet": swap("period_end", pa.array(
+            [dt.datetime(9999, 12, 31)] + [dt.datetime.combine(d, dt.time()) for d in end[1:]], pa.timestamp("us"))),
+        "q03_date64_year_1.parquet": swap("period_end", pa.array([dt.date(1, 1, 1)] + end[1:], pa.date64())),
+        "q04_timestamp_with_timezone.parquet": swap("period_end", pa.array(
+            [dt.datetime.combine(d, dt.time()) for d in end], pa.timestamp("us", tz="Asia/Damascus"))),
+        "q05_list_where_text.parquet": swap("area", pa.array([["Idlib"]] * n, pa.list_(pa.string()))),
+        "q06_struct_where_text.parquet": swap("area", pa.array([{"name": "Idlib"}] * n,
+                                                               pa.struct([("name", pa.string())]))),
+        "q07_list_of_lists.parquet": swap("admin1_pcodes", pa.array([[["SY07"]]] * n, pa.list_(pa.list_(pa.string())))),
+        "q08_dictionary_enum_out_of_range.parquet": swap("qualifier", pa.array(
+            ["roughly", "range", "exact"]).dictionary_encode()),
+        "q09_decimal_fraction.parquet": swap("value", pa.array(
+            [Decimal("12.5"), Decimal("190"), Decimal("12")], pa.decimal128(10, 1))),
+        "q10_float_infinity.parquet": swap("value", pa.array([float("inf"), 190.0, 12.0])),
+        "q11_uint64_beyond_int64.parquet": swap("value", pa.array([2**64 - 1, 190, 12], pa.uint64())),
+        "q12_binary_where_text.parquet": swap("area", pa.array([b"\xff\xfeI"] * n, pa.binary())),
+        "q13_boolean_value.parquet": swap("value", pa.array([True, True, False])),
+        "q14_duration_where_date.parquet": swap("period_end", pa.array([86400] * n, pa.duration("s"))),
+        "q15_time_where_date.parquet": swap("period_end", pa.array([3600] * n, pa.time32("s"))),
+        "q16_map_where_text.parquet": swap("area", pa.array([[("name", "Idlib")]] * n, pa.map_(pa.string(), pa.string()))),
+        "q17_float_nan_value.parquet": swap("value", pa.array([float("nan"), 190.0, 12.0])),
+        "q18_date32_year_9999_start.parquet": swap("period_start", pa.array(
+            [dt.date(9999, 12, 31)] * n, pa.date32())),
+    }
 
 
 if __name__ == "__main__":
