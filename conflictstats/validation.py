@@ -145,7 +145,13 @@ def check_curated(raw: dict[str, pd.DataFrame], info, where: dict[str, Sequence[
     model runs against ``info``'s coverage (``info`` is the dataset's DatasetInfo).
     """
     from .registry import originator_groups
+    from .relativedates import apply_phrases
 
+    phrase_failures: list[Failure] = []
+    if "figures" in raw:
+        figures, phrase_failures = apply_phrases(raw["figures"], dm.CURATED_KEYS["figures"][0].name,
+                                                 (where or {}).get("figures"))
+        raw = {**raw, "figures": figures}
     if "figures" in raw and len(raw["figures"]):
         figures = raw["figures"].copy()
         groups = originator_groups()
@@ -154,7 +160,8 @@ def check_curated(raw: dict[str, pd.DataFrame], info, where: dict[str, Sequence[
         given = figures["originator_group"] if "originator_group" in figures else pd.Series([None] * len(figures))
         figures["originator_group"] = [g if isinstance(g, str) and g.strip() else f for g, f in zip(given, found)]
         raw = {**raw, "figures": figures}
-    return check_tables(raw, info.coverage, where, today=today, grouped_originators=True)
+    typed, failures = check_tables(raw, info.coverage, where, today=today, grouped_originators=True)
+    return typed, phrase_failures + failures
 
 
 def require_valid(raw: dict[str, pd.DataFrame], info, where=None, today=None, what: str = "") -> dict[str, pd.DataFrame]:
