@@ -5,12 +5,17 @@ different files (a "past ten days" on 16 July in three copies of a story and 17 
 figure may instead carry the phrase (the curated key ``window_phrase``) with its as-of date as
 ``period_end``; :func:`resolve` derives the window, so one phrase always gives one window.
 
-The rule, once: a window of N days, weeks or months is counted back N units from the as-of date
-(``start = as_of - N units``, calendar months for months, clipped to the month's last day), its
-``date_precision`` is the phrase's unit, and it ends on the as-of date. "Since last Monday" starts
-on the last Monday before the as-of date; "since the end of April" and "since late April" on
-30 April (the latest April on or before the as-of date). A phrase with no number to count back
-from ("in recent weeks", "over the past few days") gives no start.
+The rule, once (the curators' convention of release 2019.2.1): a window of N days or weeks is
+the N days (7N for weeks) that end on the as-of date, counted inclusively ("the last 10 days" as
+of 26 July is 17-26 July); N months start on the same day N calendar months earlier (clipped to
+the month's last day: "the last three months" as of 30 July starts on 30 April); N hours (a
+multiple of 24) reach back N/24 days from the as-of date, as a span of hours ending during the
+as-of day touches the day before ("the past 24 hours" as of 17 February is 16-17 February).
+``date_precision`` is the phrase's unit (day for days and hours, week, month); the window ends
+on the as-of date. "Since last Monday" starts on the last Monday before the as-of date; "since
+the end of April" and "since late April" on 30 April (the latest April on or before the as-of
+date). A phrase with no number to count back from ("in recent weeks", "over the past few days")
+gives no start.
 """
 
 from __future__ import annotations
@@ -87,11 +92,11 @@ def _counted_back(n: int, unit: str, as_of: dt.date, phrase: str) -> Window:
     if unit.startswith("hour"):
         if n % 24:
             raise PhraseError(f"'{phrase}' is not a whole number of days; write the window's dates instead")
-        n //= 24
-    if kind == "months":
+        start = as_of - dt.timedelta(days=n // 24)
+    elif kind == "months":
         start = (pd.Timestamp(as_of) - pd.DateOffset(months=n * size)).date()
     else:
-        start = as_of - dt.timedelta(days=n * size)
+        start = as_of - dt.timedelta(days=n * size - 1)  # N days ending on the as-of date
     return Window(start, as_of, precision)
 
 

@@ -151,9 +151,9 @@ def test_relative_window_without_start(tmp_path, change, flagged):
 # 5. a stored window agrees with its window_phrase ----------------------------------------------------
 
 @pytest.mark.parametrize("start,precision,flagged", [
-    (D(2019, 4, 25), "week", False),   # 9 May - 2 weeks = 25 April
-    (D(2019, 4, 26), "week", True),    # counted inclusively by hand: one phrase, two windows
-    (D(2019, 4, 25), "day", True),     # a two-week window is given by weeks
+    (D(2019, 4, 26), "week", False),   # the 14 days ending on 9 May start on 26 April
+    (D(2019, 4, 25), "week", True),    # counted back 14 days by hand: one phrase, two windows
+    (D(2019, 4, 26), "day", True),     # a two-week window is given by weeks
     (None, None, False),               # derived by the build
 ])
 def test_window_phrase_mismatch(tmp_path, start, precision, flagged):
@@ -163,12 +163,12 @@ def test_window_phrase_mismatch(tmp_path, start, precision, flagged):
     ws = _warnings(tmp_path, raw, "window_phrase_mismatch")
     assert [w.figure_ids for w in ws] == ([("doc-a-2019-05-10-f01",)] if flagged else [])
     if flagged:
-        assert "gives start 2019-04-25, precision week" in ws[0].message
+        assert "gives start 2019-04-26, precision week" in ws[0].message
 
 
 def test_window_phrase_warning_fails_strict(tmp_path):
     raw = _raw()
-    raw["figures"][0].update(window_phrase="in the past two weeks", period_start=D(2019, 4, 26))
+    raw["figures"][0].update(window_phrase="in the past two weeks", period_start=D(2019, 4, 25))
     write_dataset(tmp_path, raw)
     proc = run_cli("check", "--strict", env={"CONFLICTSTATS_DATASETS": str(tmp_path)})
     assert proc.returncode == 1 and "[window_phrase_mismatch]" in proc.stdout

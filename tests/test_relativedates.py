@@ -18,19 +18,20 @@ D = dt.date
 
 
 @pytest.mark.parametrize("phrase,as_of,start,precision", [
-    # N units counted back from the as-of date: start = as_of - N units
-    ("past two weeks", D(2019, 5, 11), D(2019, 4, 27), "week"),
-    ("in the past two weeks", D(2019, 7, 12), D(2019, 6, 28), "week"),
-    ("over the last 2 weeks", D(2019, 7, 12), D(2019, 6, 28), "week"),
-    ("over ten days", D(2019, 7, 26), D(2019, 7, 16), "day"),
-    ("in the past ten days", D(2019, 7, 26), D(2019, 7, 16), "day"),   # the 16 vs 17 July
-    ("in the last 10 days", D(2019, 7, 26), D(2019, 7, 16), "day"),
-    ("in the space of 10 days", D(2019, 7, 26), D(2019, 7, 16), "day"),
-    ("past twenty-four days", D(2019, 7, 29), D(2019, 7, 5), "day"),
-    ("within a week", D(2019, 5, 13), D(2019, 5, 6), "week"),
-    ("just in the past week", D(2019, 5, 7), D(2019, 4, 30), "week"),
-    ("the past fortnight", D(2019, 5, 31), D(2019, 5, 17), "week"),
-    ("past 24 hours", D(2019, 2, 17), D(2019, 2, 16), "day"),
+    # N days (7N for weeks) ending on the as-of date, counted inclusively
+    ("past two weeks", D(2019, 5, 11), D(2019, 4, 28), "week"),
+    ("in the past two weeks", D(2019, 7, 12), D(2019, 6, 29), "week"),
+    ("over the last 2 weeks", D(2019, 7, 12), D(2019, 6, 29), "week"),
+    ("over ten days", D(2019, 7, 26), D(2019, 7, 17), "day"),
+    ("in the past ten days", D(2019, 7, 26), D(2019, 7, 17), "day"),   # the 16 vs 17 July
+    ("in the last 10 days", D(2019, 7, 26), D(2019, 7, 17), "day"),
+    ("in the space of 10 days", D(2019, 7, 26), D(2019, 7, 17), "day"),
+    ("past twenty-four days", D(2019, 7, 29), D(2019, 7, 6), "day"),
+    ("within a week", D(2019, 5, 13), D(2019, 5, 7), "week"),
+    ("just in the past week", D(2019, 5, 7), D(2019, 5, 1), "week"),
+    ("the past fortnight", D(2019, 5, 31), D(2019, 5, 18), "week"),
+    ("past 24 hours", D(2019, 2, 17), D(2019, 2, 16), "day"),    # a span of hours touches the day before
+    ("in the past 48 hours", D(2020, 2, 5), D(2020, 2, 3), "day"),
     # months are calendar months, clipped to the month's last day
     ("in the last three months", D(2019, 7, 30), D(2019, 4, 30), "month"),
     ("in the past month", D(2019, 5, 30), D(2019, 4, 30), "month"),
@@ -97,7 +98,7 @@ def test_build_derives_the_window_from_the_phrase(tmp_path):
     with datasets_root(tmp_path):
         figs = checked_tables(dataset_info())["figures"].set_index("figure_id")
     row = figs.loc["doc-a-2019-05-10-f01"]
-    assert row["period_start"].date() == D(2019, 5, 2)
+    assert row["period_start"].date() == D(2019, 5, 3)
     assert row["period_end"].date() == D(2019, 5, 9) and row["date_precision"] == "week"
     assert "window_phrase" not in figs.columns  # curated input only, not a published column
 
