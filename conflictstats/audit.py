@@ -31,11 +31,13 @@ def figure_line(fig: pd.Series, source: pd.Series) -> str:
             f"{source['publisher']}, \"{source['title']}\", {source['published'].date().isoformat()}, {source['url']}")
 
 
-# An audit record (AUDIT*.md in the dataset folder) opens each audit with a level-1 heading and
-# states "- **Date:** YYYY-MM-DD" and "- **Error rate:** E of the N figures ..."; a file holding
-# several audits keeps the newest on top.
+# An audit record (AUDIT*.md in the dataset folder) opens each audit with a level-1 heading naming
+# the release audited ("# Audit of idlib-2019 release 2019.2.1 ...") and states
+# "- **Date:** YYYY-MM-DD" and "- **Error rate:** E of the N figures ..."; a file holding several
+# audits keeps the newest on top.
 AUDIT_FILES = "AUDIT*.md"
 _DATE = re.compile(r"\*\*Date:\*\*\s*(\d{4}-\d{2}-\d{2})")
+_RELEASE = re.compile(r"\A[^\n]*\brelease (\d+(?:\.\d+)+)")
 _RATE = re.compile(r"\*\*Error rate:\*\*\s*(\d+) of the (\d+) figures")
 
 
@@ -47,6 +49,7 @@ class AuditRecord:
     date: dt.date
     errors: int
     checked: int
+    release: str | None = None  # the release audited, as the heading names it
 
     @property
     def rate(self) -> float:
@@ -58,14 +61,18 @@ def audit_records(folder: Path) -> list[AuditRecord]:
     out = []
     for path in sorted(Path(folder).glob(AUDIT_FILES)):
         for section in re.split(r"(?m)^# ", path.read_text(encoding="utf-8")):
-            date, rate = _DATE.search(section), _RATE.search(section)
+            date, rate, release = _DATE.search(section), _RATE.search(section), _RELEASE.search(section)
             if date and rate:
-                out.append(AuditRecord(path.name, dt.date.fromisoformat(date.group(1)),
-                                       int(rate.group(1)), int(rate.group(2))))
+                out.append(AuditRecord(path.name, dt.date.fromisoformat(date.group(1)), int(rate.group(1)),
+                                       int(rate.group(2)), release.group(1) if release else None))
     return out
 
 
 def latest_audit(folder: Path) -> AuditRecord | None:
-    """The most recent audit (the first stated when several share its date), or None."""
+    """The most recent audit: the latest date, then the latest release audited, then the first stated."""
     records = audit_records(folder)
-    return max(records, key=lambda r: r.date) if records else None
+
+    def order(r: AuditRecord) -> tuple:
+        return r.date, tuple(int(p) for p in r.release.split(".")) if r.release else ()
+
+    return max(records, key=order) if records else None

@@ -118,7 +118,7 @@ def test_numbers_in_the_text_come_from_the_data(built_report):
     audit = latest_audit(cs.api.table_path("figures").parent)
     checked = figures["checked_on"].notna()
     assert f"{fmt_int(checked.sum())} of the figures ({100 * checked.mean():.1f}%) were re-read" in md
-    assert (f"latest independent audit ({audit.file}, {audit.date.isoformat()})" in md
+    assert (f"latest independent audit ({audit.file}, {audit.date.isoformat()}, of release {audit.release})" in md
             and f"an error in {audit.errors} of the {audit.checked} it could re-find "
                 f"({100 * audit.rate:.1f}%)" in md)
 

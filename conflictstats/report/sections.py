@@ -112,7 +112,8 @@ class Builder(EvaluationSections):
         audit = latest_audit(self.ctx.info.path)
         if audit is None:
             return " No independent audit of the figures is recorded yet."
-        return (f" The latest independent audit ({audit.file}, {fmt_date(audit.date)}) re-read a random draw of "
+        of = f", of release {audit.release}" if audit.release else ""
+        return (f" The latest independent audit ({audit.file}, {fmt_date(audit.date)}{of}) re-read a random draw of "
                 f"figures against their documents and found an error in {fmt_int(audit.errors)} of the "
                 f"{fmt_int(audit.checked)} it could re-find ({fmt_pct(100 * audit.rate, signed=False)}).")
 
