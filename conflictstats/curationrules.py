@@ -20,7 +20,12 @@ from .relativedates import PhraseError, find_countable, resolve
 
 Finding = tuple[str, str, tuple[str, ...]]
 
-REUSE_RUN = 8  # consecutive words shared with another paraphrase or the title that make a copied clause
+REUSE_RUN = 8  # consecutive words shared with another paraphrase or the title that make a copied clause ...
+REUSE_CONTENT = 5  # ... of which this many are not function words ("the north of Hama and the south of" is a place)
+FUNCTION_WORDS = frozenset(
+    "a an the of and or in on at to from for by with as that this these those is was were be been had has have "
+    "it its their his her which who whom than then since into out over under between among about after before "
+    "during per s".split())
 SAME_COUNT_MIN = 5  # smallest value for which one count under two metrics is flagged
 RULE_KINDS = ("paraphrase_reuse", "same_count_two_metrics", "range_value_not_printed",
               "relative_window_without_start", "window_phrase_mismatch", "breakdown_qualifier",
@@ -48,17 +53,24 @@ def longest_run(a: list[str], b: list[str]) -> list[str]:
     return a[m.a:m.a + m.size]
 
 
+def _clause(run: list[str] | tuple[str, ...]) -> bool:
+    """A run long and full enough to be a copied clause rather than a shared place name or phrase."""
+    return len(run) >= REUSE_RUN and sum(w not in FUNCTION_WORDS for w in run) >= REUSE_CONTENT
+
+
 def paraphrase_reuse(rows: list, titles: Mapping[str, str], run: int = REUSE_RUN) -> Iterator[Finding]:
-    """Paraphrases sharing ``run`` or more consecutive words with the document's title, or with
-    another figure's paraphrase in a different document (the same clause copied twice)."""
+    """Paraphrases sharing a clause (``run`` or more consecutive words, ``REUSE_CONTENT`` of them not
+    function words) with the document's title, or with another figure's paraphrase in a different
+    document (the same clause of a shared story copied twice)."""
     tokens = {r.figure_id: words(r.paraphrase) for r in rows}
     index: dict[tuple[str, ...], set[str]] = {}
     for r in rows:
         w = tokens[r.figure_id]
         for i in range(len(w) - run + 1):
-            index.setdefault(tuple(w[i:i + run]), set()).add(r.figure_id)
+            if _clause(w[i:i + run]):
+                index.setdefault(tuple(w[i:i + run]), set()).add(r.figure_id)
         shared = longest_run(w, words(titles.get(r.source_id)))
-        if len(shared) >= run:
+        if _clause(shared):
             yield ("paraphrase_reuse", f"{r.figure_id}: the paraphrase repeats {len(shared)} consecutive words of "
                    f"its document's title: '{' '.join(shared)}'", (r.figure_id,))
     doc = {r.figure_id: r.source_id for r in rows}

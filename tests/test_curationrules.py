@@ -84,6 +84,14 @@ def test_paraphrase_repeating_the_title(tmp_path):
     assert _warnings(tmp_path, raw, "paraphrase_reuse") == []
 
 
+def test_a_shared_place_name_is_not_a_copied_clause(tmp_path):
+    """'in the north of Hama and the south of Idlib' is 10 words but only 4 are not function words."""
+    raw = _raw()
+    raw["figures"][2]["paraphrase"] = "Rescuers counted 12 dead in the north of Hama and the south of Idlib on 20 May."
+    raw["figures"][0]["paraphrase"] = "OCHA said 150,000 fled in the north of Hama and the south of Idlib in early May."
+    assert _warnings(tmp_path, raw, "paraphrase_reuse") == []
+
+
 def test_paraphrases_in_one_document_may_share_words(tmp_path):
     raw = _raw()
     raw["figures"][2]["paraphrase"] = COPIED
