@@ -115,7 +115,8 @@ def _int(v) -> str:
 
 
 _MONTH_NAMES = "|".join(calendar.month_name[1:])
-_DATED = re.compile(rf"\b\d{{1,2}} (?:{_MONTH_NAMES})\b|\b(?:{_MONTH_NAMES}) \d{{1,2}}\b", re.IGNORECASE)
+_DATED = re.compile(rf"\b\d{{1,2}} (?:{_MONTH_NAMES})\b|\b(?:{_MONTH_NAMES}) \d{{1,2}}\b|\b(?:{_MONTH_NAMES}) \d{{4}}\b",
+                    re.IGNORECASE)
 
 
 def relative_window_without_start(rows: list, phrases: Mapping[str, str]) -> Iterator[Finding]:

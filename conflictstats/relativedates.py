@@ -144,7 +144,8 @@ def find_countable(text: object) -> str | None:
 
     Not returned: windows without a number ("past weeks", "the preceding hours"), "last week" or
     "last month" without "the" (usually a calendar period), "the last day" (usually of a month),
-    and a number before a singular unit ("the four-month offensive" names a length, not a window).
+    a number before a singular unit ("the four-month offensive" names a length, not a window), and
+    "in one day".
     """
     if not isinstance(text, str):
         return None
@@ -155,6 +156,8 @@ def find_countable(text: object) -> str | None:
         if n is None:
             if unit in ("week", "month", "fortnight") and re.search(r"\b(?:the|past)\b", found):
                 return found
+        elif unit == "day" and _number(n) == 1:
+            continue  # "in one day": the length of a single day's count, not a window counted back
         elif (_number(n) == 1) == (not unit.endswith("s")) or unit == "fortnight":
             return found
     return None

@@ -146,6 +146,7 @@ def test_range_value_not_printed(tmp_path, value, flagged):
     ({"period_start": None, "notes": "Over 150,000 fled in the past two weeks."}, True),    # no start
     ({"paraphrase": "Test figure: over 150,000 fled in the last ten days."}, True),         # no note
     ({"notes": "'In the past two weeks' counted back from 9 May."}, False),                  # start and note
+    ({"paraphrase": "Test figure: 150,000 fled over the two months March-May 2019."}, False),  # dates printed
     ({"period_start": None, "notes": "'In recent weeks': no number, so no start."}, False),  # vague window
     ({"period_start": None, "window_phrase": "in recent weeks"}, False),                     # the phrase key
 ])

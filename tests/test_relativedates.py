@@ -76,6 +76,7 @@ def test_unknown_or_ambiguous_phrase_is_refused(phrase, words):
     ("in the preceding hours", None),                # no number
     ("on the last day of February", None),
     ("late last month", None),                       # a calendar month
+    ("ten schools were shelled in one day", None),   # one day's count, not a window
     ("since late April", None),                      # anchored to a month, not counted back
     (None, None),
 ])
