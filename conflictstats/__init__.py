@@ -12,7 +12,11 @@ from __future__ import annotations
 from importlib import metadata as _metadata
 
 from .api import cite, list_datasets, list_tables, load
-from .errors import ConflictstatsError, IntegrityError, UnknownNameError, UnreadableError, ValidationError
+from .errors import ArgumentError, ConflictstatsError, IntegrityError, UnknownNameError, UnreadableError, ValidationError
+# Imported now, not on first use: the module conflictstats.fetch would otherwise shadow the
+# function as soon as anything imports it (load(release=...) does). It is light: pooch is
+# imported only when a download starts.
+from .fetch import fetch
 from .registry import DEFAULT_DATASET
 
 try:
@@ -26,13 +30,12 @@ __all__ = [
     # models (imported on first use)
     "fit", "compare",
     # errors
-    "ConflictstatsError", "IntegrityError", "UnknownNameError", "UnreadableError", "ValidationError",
+    "ArgumentError", "ConflictstatsError", "IntegrityError", "UnknownNameError", "UnreadableError", "ValidationError",
     # metadata
     "__version__",
 ]
 
-_LAZY = {"fit": ("conflictstats.models", "fit"), "compare": ("conflictstats.models.compare", "compare"),
-         "fetch": ("conflictstats.fetch", "fetch")}
+_LAZY = {"fit": ("conflictstats.models", "fit"), "compare": ("conflictstats.models.compare", "compare")}
 
 
 def __getattr__(name: str):

@@ -20,14 +20,19 @@ __all__ = ["load", "list_datasets", "list_tables", "cite", "table_path"]
 
 
 def list_tables(dataset: str = DEFAULT_DATASET) -> list[str]:
-    """The tables of a dataset, in the contract's order."""
+    """The tables of a dataset, in the contract's order.
+
+    >>> list_tables("idlib-2019")
+    ['sources', 'figures', 'events', 'codebook']
+    """
     dataset_dir(dataset)
     return list(c.TABLES)
 
 
 def _check_table(table: str) -> None:
-    if table not in c.TABLES:
-        raise UnknownNameError(f"unknown table '{table}'; tables: {', '.join(c.TABLES)}.")
+    from .suggest import check_name
+
+    check_name("table", table, c.TABLES)
 
 
 def _folder(dataset: str, release: str | None) -> Path:
@@ -39,7 +44,11 @@ def _folder(dataset: str, release: str | None) -> Path:
 
 
 def table_path(table: str, dataset: str = DEFAULT_DATASET, release: str | None = None) -> Path:
-    """Path of a table's Parquet file (shipped, or of a fetched release)."""
+    """Path of a table's Parquet file (shipped, or of a fetched release).
+
+    >>> table_path("events").name
+    'events.parquet'
+    """
     _check_table(table)
     return _folder(dataset, release) / f"{table}.parquet"
 
@@ -84,6 +93,16 @@ def load(table: str, dataset: str = DEFAULT_DATASET, release: str | None = None)
     ``table`` is one of sources, figures, events, codebook. Dates are datetime64, enumerations
     categorical, counts nullable Int64. ``release`` reads a release fetched with
     :func:`conflictstats.fetch` instead of the data shipped with the package.
+
+    >>> import conflictstats as cs
+    >>> figures = cs.load("figures")
+    >>> list(figures.columns[:5])
+    ['figure_id', 'source_id', 'metric', 'value', 'qualifier']
+    >>> str(figures["period_end"].dtype).startswith("datetime64")
+    True
+    >>> sources = cs.load("sources")  # every figure's document, with its URL
+    >>> bool(figures.merge(sources, on="source_id")["url"].str.startswith("http").all())
+    True
     """
     path = table_path(table, dataset, release)
     sums = read_sums(path.parent)
@@ -91,10 +110,16 @@ def load(table: str, dataset: str = DEFAULT_DATASET, release: str | None = None)
 
 
 def cite(dataset: str = DEFAULT_DATASET, format: str = "text") -> str:
-    """How to cite a dataset: ``format`` is "text" or "bibtex"."""
+    """How to cite a dataset: ``format`` is "text" or "bibtex".
+
+    >>> cite("idlib-2019", format="bibtex").startswith("@misc{conflictstats_idlib_2019_")
+    True
+    """
     info = dataset_info(dataset)
     if format == "text":
         return info.citation()
     if format == "bibtex":
         return info.bibtex()
-    raise UnknownNameError(f"unknown citation format '{format}'; use 'text' or 'bibtex'.")
+    from .suggest import unknown_name
+
+    raise unknown_name("citation format", format, ["text", "bibtex"])

@@ -20,6 +20,7 @@ from .datapackage import descriptor, table_schema
 from .registry import DEFAULT_DATASET, DatasetInfo, dataset_info
 from .release import MANIFEST, manifest, write_anchor
 from .manifest import SUMS_FILE, sha256_bytes, sha256_file, write_if_changed, write_with_sums
+from .outfolder import locked, require_folder, unwritable
 from .store import PARQUET_KEY, dumps_json, parquet_bytes, sweep_temporaries
 from .tables import to_arrow
 from .validation import require_valid
@@ -60,7 +61,6 @@ def build(dataset: str = DEFAULT_DATASET, out_dir: Path | None = None,
     info = dataset_info(dataset)
     out = Path(out_dir) if out_dir is not None else info.path
     tables = checked_tables(info, today)
-    sweep_temporaries(out)
     metrics = list(tables["codebook"]["metric"])
     blobs: dict[str, bytes] = {}
     for table in c.TABLES:
@@ -72,10 +72,16 @@ def build(dataset: str = DEFAULT_DATASET, out_dir: Path | None = None,
     files = {t: (len(blobs[f"{t}.parquet"]), sha256_bytes(blobs[f"{t}.parquet"])) for t in c.TABLES}
     blobs[DATAPACKAGE] = dumps_json(descriptor(info, files, rows))
     blobs[MANIFEST] = dumps_json(manifest(info, blobs, rows))
-    changed = write_with_sums(out, blobs)
+    try:
+        with locked(out):  # a second build of the same folder waits; its files stay one build's
+            require_folder(out, out)
+            sweep_temporaries(out)
+            changed = write_with_sums(out, blobs)
+            if out.resolve() == info.path.resolve():  # the shipped folder: record its anchor for fetch()
+                write_anchor(out, info.release, sha256_file(out / SUMS_FILE))
+    except OSError as exc:  # a read-only or full disk: exit 2 naming the folder, not a bug
+        raise unwritable(out, exc) from None
     hashes = {name: sha256_bytes(data) for name, data in blobs.items()}
-    if out.resolve() == info.path.resolve():  # the shipped folder: record its anchor for fetch()
-        write_anchor(out, info.release, sha256_file(out / SUMS_FILE))
     return BuildResult(dataset, out, rows, hashes, changed)
 
 

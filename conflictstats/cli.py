@@ -15,7 +15,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, ConflictstatsError, UnknownNameError
+from .errors import (EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE, ConflictstatsError, UnknownNameError,
+                     terminal_safe)
+from .progress import quiet
 from .registry import DEFAULT_DATASET
 
 # --- data commands ---------------------------------------------------------------------------------
@@ -51,16 +53,21 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.metric:
         if args.table != "figures":
             raise UnknownNameError("--metric applies to the figures table only.")
-        known = list(df["metric"].cat.categories)
-        if args.metric not in known:
-            raise UnknownNameError(f"unknown metric '{args.metric}'; metrics: {', '.join(known)}.")
+        from .suggest import check_name
+
+        check_name("metric", args.metric, df["metric"].cat.categories)
         df = df[df["metric"] == args.metric]
     if args.table == "figures":
         df = df.sort_values(["period_end", "figure_id"], kind="stable")
     if args.format == "csv":
+        from .export import csv_text  # formula-leading text gets the export's apostrophe
+
         out = df.copy()
         if "admin1_pcodes" in out:
             out["admin1_pcodes"] = out["admin1_pcodes"].map(";".join)
+        for col in out.columns:
+            if not (pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_datetime64_any_dtype(out[col])):
+                out[col] = pd.Series([csv_text(v) for v in out[col].astype(object)], index=out.index, dtype=object)
         out.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d")
     elif args.format == "json":
         sys.stdout.write(df.to_json(orient="records", date_format="iso", force_ascii=False, indent=1) + "\n")
@@ -82,8 +89,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     result = build(args.dataset, Path(args.out) if args.out else None)
     for table, n in result.rows.items():
         print(f"{table:<9} {n:>6} rows")
-    print(f"wrote {len(result.changed)} changed file(s) to {result.out_dir}"
-          + (f": {', '.join(result.changed)}" if result.changed else " (all up to date)"))
+    print(terminal_safe(f"wrote {len(result.changed)} changed file(s) to {result.out_dir}"
+                        + (f": {', '.join(result.changed)}" if result.changed else " (all up to date)")))
     root = repo_root()
     if root is not None and not args.out:
         write_table_schemas(root / "schemas")
@@ -98,7 +105,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if failures:
         print(ValidationError(failures, what=str(args.path)))
         return EXIT_INVALID
-    print(f"{args.path}: valid ({', '.join(tables)})")
+    print(terminal_safe(f"{args.path}: valid ({', '.join(tables)})"))
     return EXIT_OK
 
 
@@ -115,7 +122,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .consistency import check_dataset, summary
 
     result = check_dataset(args.dataset)
-    print(summary(result))
+    print(terminal_safe(summary(result)))
     return EXIT_INVALID if args.strict and result.unexplained else EXIT_OK
 
 
@@ -139,8 +146,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     paths = export(args.dataset, args.format, args.out, args.release)
     for name, path in paths.items():
         print(f"{name:<28} {path.stat().st_size:>9} bytes")
-    print(f"exported {args.dataset} as {args.format} to {Path(args.out)} ({len(paths)} files; cite it as "
-          f"README.md says)")
+    print(terminal_safe(f"exported {args.dataset} as {args.format} to {Path(args.out)} ({len(paths)} files; "
+                        f"cite it as README.md says)"))
     return EXIT_OK
 
 
@@ -150,12 +157,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     try:
         paths = build_report(args.dataset, Path(args.out) if args.out else None, progress=not args.quiet,
-                             evaluation=Path(args.evaluation) if args.evaluation else None)
+                             evaluation=Path(args.evaluation) if args.evaluation else None,
+                             scheduler=args.scheduler)
     except OSError as exc:  # an unwritable --out, a full disk: a message, not a traceback
         where = exc.filename or args.out or "the output folder"
         raise UnreadableError(f"{where}: cannot write the report: {exc.strerror or exc}.") from None
     if not args.quiet:
-        print(f"wrote {len(paths)} files; open {paths[0].parent / 'index.html'}")
+        print(terminal_safe(f"wrote {len(paths)} files; open {paths[0].parent / 'index.html'}"))
     return EXIT_OK
 
 
@@ -198,7 +206,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     """``conflictstats backtest --metric M [--mode lodo|forecast] [--dataset D] [--json]``."""
     from conflictstats.models import backtest
 
-    res = backtest(args.metric, dataset=args.dataset, mode=args.mode)
+    res = backtest(args.metric, dataset=args.dataset, mode=args.mode, scheduler=args.scheduler)
     _print_scores(res, args.json, f"Backtest ({res['mode']}): {args.metric}")
     if not args.json:
         for f in res.get("failed_refits", []):
@@ -210,7 +218,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     """``conflictstats simulate [--runs N] [--seed S] [--bootstrap B] [--json]``."""
     from conflictstats.models import simulate
 
-    res = simulate(runs=args.runs, seed=args.seed, bootstrap=args.bootstrap)
+    res = simulate(runs=args.runs, seed=args.seed, bootstrap=args.bootstrap, scheduler=args.scheduler)
     _print_scores(res, args.json, f"Synthetic campaigns: {res['runs']} runs, seed {res['seed']}")
     return EXIT_OK
 
@@ -229,20 +237,30 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USAGE, terminal_safe(f"{self.prog}: error: {message}") + "\n")
+
+
+def quiet_option(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--quiet", action="store_true",
+                    help="no progress bar (it is shown only when stderr is a terminal)")
 
 
 def parser() -> argparse.ArgumentParser:
     from .export import FORMATS as EXPORT_FORMATS
+    from .scheduling import SCHEDULERS, SYNCHRONOUS
 
     p = _Parser(prog="conflictstats", description="Sourced conflict figures and honest statistics.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
+    p.set_defaults(quiet=False)  # commands with long steps add --quiet
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def command(name: str, help: str, dataset: bool = True) -> argparse.ArgumentParser:
+    def command(name: str, help: str, dataset: bool = True, fits: bool = False) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help)
         if dataset:
             sp.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset name (default: %(default)s)")
+        if fits:  # commands whose model fits can run on a Dask cluster
+            sp.add_argument("--scheduler", default=SYNCHRONOUS, help=f"where the model fits run: "
+                            f"{', '.join(SCHEDULERS)} (default: %(default)s; the results are the same)")
         return sp
 
     command("list", "list datasets, their tables and row counts", dataset=False)
@@ -260,23 +278,25 @@ def parser() -> argparse.ArgumentParser:
     sp = command("check", "cross-figure consistency warnings for curators")
     sp.add_argument("--strict", action="store_true", help="exit 1 when any warning is unexplained")
     sp = command("backtest", "out-of-sample validation of a metric's model (leave one document out, "
-                 "or forecast: fit up to a cut-off, predict the next 14 days' figures)")
+                 "or forecast: fit up to a cut-off, predict the next 14 days' figures)", fits=True)
     sp.add_argument("--metric", required=True)
     sp.add_argument("--mode", default="lodo", help="lodo (leave one document out, the default) or "
                     "forecast; checked by the models (an unknown mode exits 3)")
     sp.add_argument("--json", action="store_true")
-    sp = command("simulate", "calibration on synthetic campaigns with known truth", dataset=False)
+    quiet_option(sp)
+    sp = command("simulate", "calibration on synthetic campaigns with known truth", dataset=False, fits=True)
     sp.add_argument("--runs", type=int, default=20)
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--bootstrap", type=int, default=0,
                     help="also B parametric-bootstrap refits per run, for percentile intervals")
     sp.add_argument("--json", action="store_true")
-    sp = command("report", "build the campaign report (HTML + Markdown)")
+    quiet_option(sp)
+    sp = command("report", "build the campaign report (HTML + Markdown)", fits=True)
     sp.add_argument("--out", help="output folder (default: reports/<dataset> in a checkout, ./reports/<dataset> "
                     "otherwise)")
     sp.add_argument("--evaluation", help="recorded evaluation results (JSON) the report quotes (default: the "
                     "dataset's own evaluation.json)")
-    sp.add_argument("--quiet", action="store_true", help="no progress display")
+    quiet_option(sp)
     sp = command("fetch", "download and verify a published release")
     sp.add_argument("--release", help="release to fetch (default: the shipped one)")
     sp.add_argument("--base-url", help="where releases are published (https; http only on loopback)")
@@ -285,6 +305,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--sha256sums", help="SHA-256 of the release's SHA256SUMS, for a release this package does "
                     "not know")
     sp.add_argument("--timeout", type=float, default=30.0, help="seconds per file (default: %(default)s)")
+    quiet_option(sp)
     sp = command("export", "write the tables as CSV, Parquet or XLSX with a README")
     sp.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
     sp.add_argument("--out", required=True)
@@ -304,22 +325,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.print_help()
         return EXIT_USAGE
     try:
-        return int(HANDLERS[args.command](args) or 0)
+        with quiet(args.quiet):
+            return int(HANDLERS[args.command](args) or 0)
     except ConflictstatsError as exc:
-        print(f"conflictstats {args.command}: {exc}", file=sys.stderr)
+        print(f"conflictstats {args.command}: {terminal_safe(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # the disk refused (read-only, full, permissions): the environment, not a bug
+        where = exc.filename or "a file"
+        print(terminal_safe(f"conflictstats {args.command}: cannot read or write {where}: {exc.strerror or exc}."),
+              file=sys.stderr)
+        return EXIT_UNREADABLE
     except MemoryError:
         print(f"conflictstats {args.command}: out of memory.", file=sys.stderr)
         return EXIT_INTERNAL
     except Exception as exc:  # a bug, not bad input: say so in one paragraph, traceback on request
         if os.environ.get("CONFLICTSTATS_DEBUG"):
             raise
-        print(f"conflictstats {args.command}: internal error ({type(exc).__name__}: {exc}). This is a bug "
+        print(f"conflictstats {args.command}: internal error ({type(exc).__name__}: {terminal_safe(exc)}). This is a bug "
               f"in conflictstats, not a problem with your input; set CONFLICTSTATS_DEBUG=1 to see the "
               f"traceback and please report it.", file=sys.stderr)
         return EXIT_INTERNAL

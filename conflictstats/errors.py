@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 EXIT_OK = 0
@@ -12,17 +13,56 @@ EXIT_INTEGRITY = 4    # a file does not match its recorded checksum
 EXIT_INTERNAL = 70    # a bug in conflictstats (EX_SOFTWARE), never caused by bad input
 
 
+# Characters a terminal would act on rather than show: controls (C0, DEL, C1), bidirectional
+# overrides and isolates (U+202E reorders what follows), zero-width and other format characters,
+# line and paragraph separators, surrogates, private-use and unassigned code points.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+
+
+def terminal_safe(text: object) -> str:
+    """``text`` with every character a terminal would act on written as an escape (``\\u202e``).
+
+    Every message that may echo a user's value (a name, a path, a cell) passes through here,
+    so that a crafted value cannot reorder, recolour or hide the rest of the message. Newlines
+    between message lines are kept; the escapes are plain ASCII, so applying it twice changes
+    nothing.
+    """
+    s = str(text)
+    if s.isprintable():
+        return s
+    out = []
+    for ch in s:
+        if ch == "\n" or unicodedata.category(ch) not in _UNSAFE_CATEGORIES:
+            out.append(ch)
+        else:
+            o = ord(ch)
+            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}")
+    return "".join(out)
+
+
 class ConflictstatsError(Exception):
-    """Base class: a user error with a one-paragraph message and an exit code."""
+    """Base class: a user error with a one-paragraph message and an exit code.
+
+    Its text is always terminal-safe (:func:`terminal_safe`), in the CLI and in Python alike.
+    """
 
     exit_code = EXIT_USAGE
+
+    def __str__(self) -> str:
+        return terminal_safe(super().__str__())
 
 
 class UnknownNameError(ConflictstatsError, KeyError):
     exit_code = EXIT_USAGE
 
     def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else ""
+        return terminal_safe(self.args[0]) if self.args else ""
+
+
+class ArgumentError(ConflictstatsError, ValueError):
+    """A function was called with an argument outside what it accepts (alpha, a date, a count)."""
+
+    exit_code = EXIT_USAGE
 
 
 class UnreadableError(ConflictstatsError):
@@ -31,6 +71,12 @@ class UnreadableError(ConflictstatsError):
 
 class IntegrityError(ConflictstatsError):
     exit_code = EXIT_INTEGRITY
+
+
+class NotEnoughDataError(ConflictstatsError, ValueError):
+    """A known name (a metric, an area) with too few usable figures to fit: a usage error."""
+
+    exit_code = EXIT_USAGE
 
 
 @dataclass(frozen=True)

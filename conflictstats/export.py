@@ -6,6 +6,10 @@ and license (README.md, and a README sheet in the workbook) and a SHA256SUMS of 
 a CSV export also gets its own datapackage.json (CSV resources, same Table Schemas, list columns
 as ';'-separated text), which `frictionless validate` checks in full.
 Outputs are deterministic: the same release gives the same bytes (no timestamps, even in XLSX).
+Text that a spreadsheet would run as a formula (CWE-1236: a cell starting with =, +, -, @, tab
+or carriage return, e.g. ``=HYPERLINK(...)`` in a fetched release) is written as a text cell in
+XLSX and with a leading apostrophe in CSV (the OWASP rule); numbers stay numbers. The folder is
+written whole or not at all (:mod:`.outfolder`: a lock, a staging folder, a swap).
 """
 
 from __future__ import annotations
@@ -21,22 +25,24 @@ import pandas as pd
 from . import datamodel as c
 from .api import load, table_path
 from .datapackage import LIST_SEPARATOR, descriptor
-from .errors import ConflictstatsError, UnreadableError
+from .errors import ConflictstatsError, IntegrityError, UnreadableError
 from .registry import DEFAULT_DATASET, DatasetInfo, dataset_info
-from .release import MANIFEST
-from .manifest import SUMS_FILE, read_sums, read_verified, sha256_bytes, write_with_sums
+from .release import MANIFEST, check_release_name
+from .suggest import check_name
+from .manifest import SUMS_FILE, read_sums, read_verified, sha256_bytes
+from .outfolder import write_folder
 from .store import dumps_json
 
 FORMATS = ("csv", "parquet", "xlsx")
 README = "README.md"
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")  # OWASP: a cell starting so may run as a formula
 
 
 def export(dataset: str = DEFAULT_DATASET, fmt: str = "csv", out_dir: Path | str = ".",
            release: str | None = None) -> dict[str, Path]:
     """Write a dataset's tables to ``out_dir`` in ``fmt``; returns {file name: path}."""
-    if fmt not in FORMATS:
-        raise ConflictstatsError(f"unknown export format '{fmt}'; use one of {', '.join(FORMATS)}.")
+    check_name("export format", fmt, FORMATS)
     info = dataset_info(dataset)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -45,12 +51,15 @@ def export(dataset: str = DEFAULT_DATASET, fmt: str = "csv", out_dir: Path | str
     sums = read_sums(folder)
     package = json.loads(read_verified(folder / "datapackage.json", sums.get("datapackage.json")))
     tables = {t: load(t, dataset, release) for t in c.TABLES}
-    release_name = package.get("version", info.release)
+    release_name = _release_name(package, release or info.release, folder)
 
     blobs: dict[str, bytes] = {}
     if fmt == "csv":
         for t, df in tables.items():
-            blobs[f"{t}.csv"] = _flat(df).to_csv(index=False, lineterminator="\n").encode("utf-8")
+            flat = _flat(df)
+            for col in flat.columns:  # element by element: the column keeps its object dtype
+                flat[col] = pd.Series([csv_text(v) for v in flat[col]], index=flat.index, dtype=object)
+            blobs[f"{t}.csv"] = flat.to_csv(index=False, lineterminator="\n").encode("utf-8")
         files = {t: (len(blobs[f"{t}.csv"]), sha256_bytes(blobs[f"{t}.csv"])) for t in c.TABLES}
         rows = {t: len(df) for t, df in tables.items()}
         blobs["datapackage.json"] = dumps_json(descriptor(info, files, rows, fmt="csv"))
@@ -62,9 +71,20 @@ def export(dataset: str = DEFAULT_DATASET, fmt: str = "csv", out_dir: Path | str
         blobs[f"{info.name}-{release_name}.xlsx"] = _xlsx(info, release_name, package, tables)
     blobs[README] = readme(info, release_name, package, tables, fmt, blobs).encode("utf-8")
 
-    out.mkdir(parents=True, exist_ok=True)
-    write_with_sums(out, blobs)
+    write_folder(out, blobs)
     return {name: out / name for name in [*blobs, SUMS_FILE]}
+
+
+def _release_name(package: dict, release: str, folder: Path) -> str:
+    """The release named by datapackage.json, which becomes part of a file name: it must pass the
+    release-name rule (one safe path component), else the export is refused."""
+    named = package.get("version", release)
+    try:
+        return check_release_name(named)
+    except UnreadableError:
+        raise IntegrityError(f"{folder / 'datapackage.json'}: its version {named!r} is not a valid release "
+                             f"name (letters, digits, '.', '-', '+', '_'); refusing to name export files "
+                             f"after it.") from None
 
 
 def _flat(df: pd.DataFrame) -> pd.DataFrame:
@@ -79,6 +99,18 @@ def _flat(df: pd.DataFrame) -> pd.DataFrame:
         else:
             out[col] = s.astype("object").where(s.notna(), None)
     return out
+
+
+def csv_text(value: object) -> object:
+    """A cell for CSV: text a spreadsheet would run as a formula gets a leading apostrophe
+    (OWASP's rule for CSV injection), and a carriage return becomes a line feed (the CSV writer
+    quotes a field only for the latter; a bare CR would end the row, and what follows could
+    start a new one with '='). Other values, numbers included, are unchanged."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_LEADS):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def readme(info: DatasetInfo, release: str, package: dict, tables: dict[str, pd.DataFrame], fmt: str,
@@ -120,6 +152,10 @@ def readme(info: DatasetInfo, release: str, package: dict, tables: dict[str, pd.
               "- Dates are written YYYY-MM-DD; an empty cell means the source does not give a value.",
               f"- `admin1_pcodes` lists OCHA admin-1 p-codes separated by '{LIST_SEPARATOR}' in CSV and XLSX "
               f"(a list column in Parquet).",
+              "- Text that begins with =, +, -, @, a tab or a carriage return (which a spreadsheet could run "
+              "as a formula) is written with a leading apostrophe (') in CSV; remove that one character to get "
+              "the text as published. In XLSX such text is stored as a plain text cell, unchanged. Line breaks inside "
+              "a text are written as line feeds (LF), within quotes.",
               "- Each figure is kept as its source reported it (window, qualifier, originator); sources that "
               "disagree are kept side by side. Do not add up figures without reading their windows.",
               ""]
@@ -151,7 +187,7 @@ def _xlsx(info: DatasetInfo, release: str, package: dict, tables: dict[str, pd.D
              ("Conventions", "Empty cell = not given by the source. admin1_pcodes: OCHA p-codes separated by ';'. "
                              "Figures are kept as reported; read their windows before comparing them.")]
     for key, value in facts:
-        ws.append([key, value])
+        append_row(ws, [key, value])
         ws.cell(ws.max_row, 1).font = Font(bold=True)
     ws.append([])
     ws.append(["Sheet", "Rows"])
@@ -163,12 +199,12 @@ def _xlsx(info: DatasetInfo, release: str, package: dict, tables: dict[str, pd.D
         sheet = wb.create_sheet(t)
         flat = _flat(df)
         dates = [col for col in df.columns if pd.api.types.is_datetime64_any_dtype(df[col])]
-        sheet.append(list(flat.columns))
+        append_row(sheet, list(flat.columns))
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in flat.itertuples(index=False):
-            sheet.append([dt.date.fromisoformat(v) if col in dates and v is not None else v
-                          for col, v in zip(flat.columns, row)])
+            append_row(sheet, [dt.date.fromisoformat(v) if col in dates and v is not None else v
+                               for col, v in zip(flat.columns, row)])
         for j, col in enumerate(flat.columns, 1):
             if col in dates:
                 for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
@@ -180,6 +216,20 @@ def _xlsx(info: DatasetInfo, release: str, package: dict, tables: dict[str, pd.D
     buf = io.BytesIO()
     wb.save(buf)
     return _normalise_zip(buf.getvalue(), fixed)
+
+
+def append_row(sheet, values: list) -> None:
+    """Append a row where every text value is a text cell: openpyxl would store text starting with
+    '=' as a live formula. Control characters, which an XLSX file cannot hold, are written as
+    ``\\xNN`` escapes."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    values = [ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", v) if isinstance(v, str) else v
+              for v in values]
+    sheet.append(values)
+    for cell, v in zip(sheet[sheet.max_row], values):
+        if isinstance(v, str):
+            cell.data_type = "s"
 
 
 def _normalise_zip(data: bytes, when) -> bytes:

@@ -62,7 +62,11 @@ def in_checkout() -> bool:
 
 
 def list_datasets() -> list[str]:
-    """Names of the datasets shipped with this installation."""
+    """Names of the datasets shipped with this installation.
+
+    >>> "idlib-2019" in list_datasets()
+    True
+    """
     root = datasets_root()
     if not root.is_dir():
         return []
@@ -72,11 +76,14 @@ def list_datasets() -> list[str]:
 def dataset_dir(name: str) -> Path:
     """The folder of a registered dataset; refuses unknown or malformed names."""
     if not isinstance(name, str) or not _NAME.match(name):
-        raise UnknownNameError(f"'{name}' is not a valid dataset name (lowercase letters, digits and '-').")
-    known = list_datasets()
-    if name not in known:
-        raise UnknownNameError(f"unknown dataset '{name}'; available: {', '.join(known) or 'none'}.")
-    return datasets_root() / name
+        from .suggest import closest
+
+        near = closest(name, list_datasets())
+        raise UnknownNameError(f"'{name}' is not a valid dataset name (lowercase letters, digits and '-')"
+                               + (f"; did you mean {' or '.join(near)}?" if near else "."))
+    from .suggest import check_name
+
+    return datasets_root() / check_name("dataset", name, list_datasets())
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ import io
 import json
 import os
 import secrets
-from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -126,10 +125,3 @@ def parquet_metadata(data_or_path) -> dict:
 def dumps_json(obj) -> bytes:
     """Stable JSON bytes (sorted keys, fixed separators, trailing newline)."""
     return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def remove_stale(folder: Path, keep: Iterable[str], pattern: str) -> None:
-    keep = set(keep)
-    for p in Path(folder).glob(pattern):
-        if p.name not in keep:
-            p.unlink()

@@ -16,6 +16,7 @@ from . import datamodel as c
 from .errors import UnknownNameError, UnreadableError
 from .manifest import MAX_READ_BYTES
 from .registry import DEFAULT_DATASET
+from .suggest import check_name
 
 MAX_BYTES = MAX_READ_BYTES
 
@@ -130,8 +131,7 @@ def validate_path(path: Path, table: str | None = None, dataset: str = DEFAULT_D
     else:
         frame, where = read_table(path)
         table = table or guess_table(path, list(frame.columns))
-        if table not in c.TABLES:
-            raise UnknownNameError(f"unknown table '{table}'; tables: {', '.join(c.TABLES)}.")
+        check_name("table", table, c.TABLES)
         raw = {table: frame}
         # Cross-table rules need the other tables: take them from beside the file, else the dataset.
         context = _context_tables(path, table, dataset)

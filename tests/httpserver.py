@@ -1,6 +1,6 @@
 """A real HTTP server on 127.0.0.1, in a thread, serving a folder: for tests of downloads.
 
-Behaviour per path can be changed while it runs (tamper, truncate, delay, 404), and every
+Behaviour per path can be changed while it runs (tamper, truncate, delay, 404, redirect), and every
 request is counted, so a test can assert that a cached file was not downloaded twice.
 Never binds anything but the loopback interface.
 """
@@ -26,6 +26,7 @@ class Behaviour:
     truncate_to: int | None = None  # send only this many bytes, but declare the full length
     delay: float = 0.0              # seconds to wait before answering
     drip: float = 0.0               # send the body 64 bytes at a time, this many seconds apart
+    location: str | None = None     # a redirect target, sent with ``status`` (e.g. 302)
 
 
 @dataclass
@@ -65,6 +66,8 @@ def _handler(server: Server):
                 status = how.status if how.status != 200 else 404
                 body = f"{status}\n".encode()
                 self.send_response(status)
+                if how.location is not None:
+                    self.send_header("Location", how.location)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

@@ -52,9 +52,11 @@ def test_bad_table_name_is_refused():
 
 
 def test_lean_import():
-    """import + load must not pull in statsmodels, matplotlib or pandera."""
+    """import + load must not pull in statsmodels, matplotlib, pandera, dask, distributed, nor the
+    download and progress-bar libraries (pooch, requests, tqdm)."""
     code = ("import sys, conflictstats as cs; cs.load('figures'); "
-            "bad = [m for m in ('statsmodels', 'matplotlib', 'pandera') if m in sys.modules]; "
+            "bad = [m for m in ('statsmodels', 'matplotlib', 'pandera', 'pooch', 'requests', 'tqdm', 'dask', 'distributed') "
+            "if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

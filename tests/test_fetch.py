@@ -269,3 +269,105 @@ def test_a_fetched_release_can_be_exported(site, cache, built, tmp_path):
     out = export(DS, "parquet", tmp_path / "out", release=REL)
     for name in ("figures.parquet", "datapackage.json"):
         assert out[name].read_bytes() == (built / name).read_bytes()
+
+
+# --- redirects (issue 18): https only, plain http only within loopback --------------------------
+
+def test_a_redirect_off_loopback_over_plain_http_is_refused_naming_the_target(shipped_site, tmp_path, monkeypatch):
+    """The loopback server answers 302 to a plain-http address on another host: fetch fails with
+    exit 2 naming that target, before any connection to it (the test needs no other network)."""
+    root, _, info = shipped_site
+    target = "http://203.0.113.7/releases/" + SUMS_FILE  # TEST-NET-3: never routed
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # a proxy would be refused too: none is used
+    with serve(root) as srv:
+        srv.behaviours[f"/{DS}/{info.release}/{SUMS_FILE}"] = Behaviour(status=302, location=target)
+        proc = run_cli("fetch", "--base-url", srv.url, "--cache-dir", str(tmp_path / "c"), "--timeout", "2")
+        assert srv.count() == 1
+    assert proc.returncode == 2, proc.stderr
+    assert target in proc.stderr and "refused" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "c" / DS / info.release / SUMS_FILE).exists()
+
+
+@pytest.mark.parametrize("target", ["ftp://127.0.0.1/x", "file:///etc/passwd", "http://example.org/x"])
+def test_a_redirect_to_any_scheme_but_https_is_refused(site, cache, target):
+    root, anchor = site
+    with serve(root) as srv:
+        srv.behaviours[_path("events.parquet")] = Behaviour(status=301, location=target)
+        with pytest.raises(UnreadableError, match=f"events.parquet: .* redirects to {target}, refused"):
+            fetch(DS, REL, base_url=srv.url, sha256sums=anchor, retries=0)
+    assert not (cache / DS / REL / "events.parquet").exists()
+    assert not (cache / DS / REL / SUMS_FILE).exists()
+
+
+def test_a_redirect_within_loopback_is_followed_and_errors_name_the_final_url(site, cache, built):
+    root, anchor = site
+    with serve(root) as srv:
+        moved = f"{srv.url}/mirror/{DS}/{REL}/codebook.parquet"
+        srv.behaviours[_path("codebook.parquet")] = Behaviour(status=302, location=moved)
+        shutil.copytree(root / DS / REL, root / "mirror" / DS / REL)
+        paths = fetch(DS, REL, base_url=srv.url, sha256sums=anchor)
+        assert srv.requests[f"/mirror/{DS}/{REL}/codebook.parquet"] == 1
+        assert sha256_file(paths["codebook.parquet"]) == read_sums(built)["codebook.parquet"]
+        (root / "mirror" / DS / REL / "codebook.parquet").write_bytes(b"not the file")
+        paths["codebook.parquet"].unlink()
+        with pytest.raises(IntegrityError, match=f"codebook.parquet: SHA-256 mismatch.*from {moved}"):
+            fetch(DS, REL, base_url=srv.url, sha256sums=anchor, retries=0)
+
+
+# --- the cache folder (issue 18): unwritable is a clear exit 2, never a bug -------------------------
+
+def _unwritable_folders(tmp_path: Path) -> list[Path]:
+    """Folders this process cannot write into: under a file, read-only by mode (not for root),
+    and a read-only file system where the test runs as root."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    out = [blocker / "cache"]
+    import os
+
+    if os.geteuid() != 0:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o555)
+        out.append(ro / "cache")
+    elif Path("/sys").is_dir():
+        out.append(Path("/sys/conflictstats-cache"))
+    return out
+
+
+def test_an_unwritable_cache_folder_exits_2_with_a_message(shipped_site, tmp_path):
+    root, _, _ = shipped_site
+    with serve(root) as srv:
+        for folder in _unwritable_folders(tmp_path):
+            proc = run_cli("fetch", "--base-url", srv.url, "--cache-dir", str(folder))
+            assert proc.returncode == 2, (folder, proc.stderr)
+            assert "cannot write the fetched release" in proc.stderr and "--cache-dir" in proc.stderr
+            assert "Traceback" not in proc.stderr and "bug" not in proc.stderr
+
+
+def test_progress_is_silent_when_not_a_terminal_and_pooch_announces_nothing(shipped_site, tmp_path):
+    root, _, _ = shipped_site
+    with serve(root) as srv:
+        proc = run_cli("fetch", "--base-url", srv.url, "--cache-dir", str(tmp_path / "c"))
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
+def test_an_export_file_name_from_a_bad_datapackage_version_is_refused(site, cache, tmp_path):
+    """A release's datapackage.json names its version; the xlsx file name is built from it, so a
+    version that is not a release name (a path) is refused, not written."""
+    import json
+
+    from conflictstats.export import export
+    from conflictstats.manifest import write_with_sums
+
+    root, _ = site
+    served = root / DS / REL
+    package = json.loads((served / "datapackage.json").read_text())
+    package["version"] = "../../escaped"
+    files = {p.name: p.read_bytes() for p in served.iterdir() if p.name != SUMS_FILE}
+    files["datapackage.json"] = json.dumps(package).encode()
+    write_with_sums(served, files)
+    with serve(root) as srv:
+        fetch(DS, REL, base_url=srv.url, sha256sums=sha256_file(served / SUMS_FILE))
+    with pytest.raises(IntegrityError, match="not a valid release name"):
+        export(DS, "xlsx", tmp_path / "out", release=REL)
+    assert not any((tmp_path / "out").glob("*.xlsx")) and not (tmp_path / "escaped.xlsx").exists()

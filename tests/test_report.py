@@ -18,11 +18,10 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_build_shows_progress_steps(built_report):
+def test_build_prints_no_progress_bar_into_a_log(built_report):
+    """stderr is a pipe here (as in CI): the tqdm bar stays quiet; test_progress covers a terminal."""
     out, proc = built_report[:2]
-    assert re.search(r"\[1/\d+\] loading dataset idlib-2019", proc.stderr), proc.stderr
-    assert "fitting model: civilians_killed" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert proc.stderr == "", proc.stderr
     assert {"index.html", "report.md", "SHA256SUMS"} <= set(_files(out))
 
 

@@ -17,7 +17,9 @@ from typing import Sequence
 
 import pandas as pd
 
+from ..errors import NotEnoughDataError
 from ..registry import DEFAULT_DATASET
+from . import arguments as check
 from ._blas import single_thread_blas
 from ._common import campaign_window
 from .latent import LatentCountModel
@@ -36,7 +38,7 @@ def choose_reference(obs: pd.DataFrame, reference: str | None) -> str:
     groups = sorted(obs["group"].unique())
     if reference is not None:
         if reference not in groups:
-            raise KeyError(f"reference {reference!r} not among coverage groups {groups}")
+            raise check.ArgumentError(f"reference {reference!r} not among coverage groups {groups}")
         return reference
     ranked = []
     for g in groups:
@@ -48,6 +50,20 @@ def choose_reference(obs: pd.DataFrame, reference: str | None) -> str:
         ranked.append((secondary, -len(days), -len(sub), g))
     ranked.sort()
     return ranked[0][3]
+
+
+MIN_FIT_OBS = 1  # the latent model needs at least this many usable flow figures
+
+
+def not_enough_data(obsset: ObservationSet) -> NotEnoughDataError:
+    """The message for a known metric (or area) whose usable figures are too few to fit."""
+    reasons = obsset.excluded["reason"].value_counts() if len(obsset.excluded) else pd.Series(dtype=int)
+    why = "; ".join(f"{n} {r}" for r, n in reasons.items())
+    where = f" in area {obsset.area!r}" if obsset.area else ""
+    return NotEnoughDataError(
+        f"metric {obsset.metric!r}{where} has {len(obsset.obs)} usable flow figure"
+        f"{'s' if len(obsset.obs) != 1 else ''}; the model needs at least {MIN_FIT_OBS}"
+        + (f" ({len(obsset.excluded)} figures left out: {why})" if why else " (no figures of it at all)") + ".")
 
 
 def fit_observations(obsset: ObservationSet, events: pd.DataFrame | None = None,
@@ -64,8 +80,8 @@ def fit_observations(obsset: ObservationSet, events: pd.DataFrame | None = None,
     """
     t0 = time.perf_counter()
     obs = obsset.obs
-    if len(obs) == 0:
-        raise ValueError(f"no usable flow figures for metric {obsset.metric!r}")
+    if len(obs) < MIN_FIT_OBS:
+        raise not_enough_data(obsset)
     if campaign is None:
         campaign = (obs["start"].min(), obs["end"].max())
     cs, ce = pd.Timestamp(campaign[0]), pd.Timestamp(campaign[1])
@@ -155,6 +171,17 @@ def fit(metric: str, dataset: str = DEFAULT_DATASET, area: str | None = None,
     ``breakpoints`` is "events" (dates from the events table whose kind can shift the trend),
     a list of dates, or None (one log-linear trend). Extra keywords: ``reference`` (coverage
     group fixed at 0), ``seed``, ``missing_start`` ("campaign_start" or "drop"), ``campaign``.
+    An unknown metric or area raises :class:`~conflictstats.errors.UnknownNameError` with the
+    closest names; a metric with no usable figures :class:`~conflictstats.errors.NotEnoughDataError`.
+
+    >>> import conflictstats as cs
+    >>> res = cs.fit("health_workers_killed")
+    >>> res.converged, res.metric
+    (True, 'health_workers_killed')
+    >>> cs.fit("killed_health_workers")
+    Traceback (most recent call last):
+    ...
+    conflictstats.errors.UnknownNameError: unknown metric 'killed_health_workers'; did you mean health_workers_killed...
     """
     from conflictstats.api import load  # the package loader; imported lazily
 
@@ -164,6 +191,7 @@ def fit(metric: str, dataset: str = DEFAULT_DATASET, area: str | None = None,
         events = load("events", dataset=dataset)
     campaign = kw.pop("campaign", None) or campaign_window(dataset)
     missing_start = kw.pop("missing_start", "campaign_start")
+    check.fit_args(figures, metric, area, breakpoints, missing_start, campaign)
     obsset = build_observations(figures, metric, area=area, campaign=campaign,
                                 missing_start=missing_start)
     return fit_observations(obsset, events=events, breakpoints=breakpoints, campaign=campaign,

@@ -16,8 +16,10 @@ def compare(metric: str, datasets: Sequence[str], alpha: float = 0.05) -> pd.Dat
     within 7 days of the campaign start and ending on that day, else missing)."""
     from conflictstats.api import load
 
-    from . import fit
+    from . import arguments as check, fit
 
+    check.names(datasets, "datasets")
+    check.alpha(alpha)
     frames = []
     for name in datasets:
         res = fit(metric, dataset=name)

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from ..registry import DEFAULT_DATASET
+from ..scheduling import check_scheduler, map_tasks
+from . import arguments as check
 from ._common import campaign_window
 from .baselines import SCORE_KEYS, baseline_prediction, scores
 from .observations import SHORT_DAYS, build_observations
@@ -108,7 +110,8 @@ FORECAST_STEP_DAYS = 14
 def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame | None = None,
              events: pd.DataFrame | None = None, area: str | None = None,
              breakpoints="events", details: bool = False, documents: list[str] | None = None,
-             mode: str = "lodo", fix_variances: bool = True, **kw) -> dict:
+             mode: str = "lodo", fix_variances: bool = True, scheduler: str = "synchronous",
+             **kw) -> dict:
     """Out-of-sample scores for one metric; see module docstring.
 
     Returns coverage_80, coverage_95, median_abs_log_ratio, interval_score (model),
@@ -116,21 +119,25 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
     n_documents, n_refits_not_converged, seconds and, with ``details=True``, the per-figure
     table under "predictions". ``fix_variances`` holds the variance components at the
     full-data estimate in leave-one-out refits (each refit then only moves the latent mode).
+    ``scheduler`` says where the refits run (:mod:`conflictstats.scheduling`; same scores).
     """
     from conflictstats.api import load
 
-    from . import fit_observations, originator_aliases
+    from . import MIN_FIT_OBS, fit_observations, not_enough_data, originator_aliases
 
-    if mode not in MODES:
-        from conflictstats.errors import UnknownNameError
+    from conflictstats.suggest import check_name
 
-        raise UnknownNameError(f"unknown backtest mode {mode!r}; the modes are {', '.join(MODES)}")
+    check_name("backtest mode", mode, MODES)
+    check_scheduler(scheduler)
     figures = load("figures", dataset=dataset) if figures is None else figures
+    check.backtest_args(figures, metric, documents)
     events = load("events", dataset=dataset) if events is None else events
     campaign = kw.pop("campaign", None) or campaign_window(dataset)
     aliases = originator_aliases(figures)
     t0 = time.perf_counter()
     full = build_observations(figures, metric, area=area, campaign=campaign)
+    if len(full.obs) < MIN_FIT_OBS:
+        raise not_enough_data(full)
     domain = (min(full.obs["start"].min(), campaign[0]), max(full.obs["end"].max(), campaign[1]))
     full_res = fit_observations(full, events=events, breakpoints=breakpoints, campaign=campaign,
                                 domain=domain, aliases=aliases, **kw)
@@ -138,31 +145,20 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
     doc_of = dict(zip(figures["figure_id"], figures["source_id"]))
     targets_all["source_id"] = targets_all["figure_id"].map(doc_of)
     folds = _folds(mode, figures, targets_all, campaign, documents, load("sources", dataset=dataset))
-    preds, failed, not_conv = [], [], 0
     fixed = full_res.variance_components.to_dict() if (fix_variances and mode == "lodo") else None
-    for name, train, held in folds:
-        tr = build_observations(train, metric, area=area, campaign=campaign)
-        if len(tr.obs) < 4:
-            failed.append(f"{name}: fewer than 4 observations left")
-            continue
-        try:
-            res = fit_observations(tr, events=events, breakpoints=breakpoints, campaign=campaign,
-                                   fixed=fixed, domain=domain, aliases=aliases,
-                                   start=full_res, **kw)
-        except Exception as exc:  # a refit that fails is reported, not hidden
-            failed.append(f"{name}: {type(exc).__name__}: {exc}")
-            continue
-        not_conv += int(not res.converged)
-        try:
-            p = predict_targets(res, held, figure_level(tr.obs))
-        except Exception as exc:  # reported, not hidden
-            failed.append(f"{name}: prediction failed: {type(exc).__name__}: {exc}")
-            continue
-        p["source_id"] = held["source_id"].to_numpy()
-        p["fold"] = name
-        preds.append(p)
-    pred = pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(
-        columns=["obs", "mean", "lo80", "hi80", "lo95", "hi95"])
+    outs = map_tasks(_refit_fold, folds, scheduler, desc=f"backtest {metric} ({mode})", unit="refit",
+                     figures=figures, metric=metric, area=area, campaign=campaign, events=events,
+                     breakpoints=breakpoints, fixed=fixed, domain=domain, aliases=aliases,
+                     start=full_res, kw=kw)
+    preds = [p for p, _, _ in outs if p is not None]
+    failed = [f for _, f, _ in outs if f is not None]
+    not_conv = sum(nc for _, _, nc in outs)
+    if not preds:
+        from conflictstats.errors import NotEnoughDataError
+
+        raise NotEnoughDataError(f"backtest of {metric!r}: no refit could be scored ({len(full.obs)} usable flow "
+                                 f"figures; each refit needs at least 4 left): {'; '.join(failed[:3])}.")
+    pred = pd.concat(preds, ignore_index=True)
     out = summarise(pred)
     out["by_window"] = by_window(pred)
     out.update({"mode": mode, "variances_fixed_in_refits": fixed is not None, "metric": metric,
@@ -173,6 +169,33 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
     if details:
         out["predictions"] = pred
     return out
+
+
+def _refit_fold(fold: tuple, figures: pd.DataFrame, metric: str, area, campaign, events,
+                breakpoints, fixed, domain, aliases, start, kw: dict) -> tuple:
+    """One fold: refit on its training figures, predict its held-out ones.
+
+    Returns (predictions or None, failure or None, 1 if the refit did not converge else 0);
+    a refit or prediction that fails is reported, not hidden.
+    """
+    from . import fit_observations
+
+    name, keep, held = fold
+    tr = build_observations(figures[keep], metric, area=area, campaign=campaign)
+    if len(tr.obs) < 4:
+        return None, f"{name}: fewer than 4 observations left", 0
+    try:
+        res = fit_observations(tr, events=events, breakpoints=breakpoints, campaign=campaign,
+                               fixed=fixed, domain=domain, aliases=aliases, start=start, **kw)
+    except Exception as exc:
+        return None, f"{name}: {type(exc).__name__}: {exc}", 0
+    try:
+        p = predict_targets(res, held, figure_level(tr.obs))
+    except Exception as exc:
+        return None, f"{name}: prediction failed: {type(exc).__name__}: {exc}", int(not res.converged)
+    p["source_id"] = held["source_id"].to_numpy()
+    p["fold"] = name
+    return p, None, int(not res.converged)
 
 
 def well_reported_windows(res, min_reports: int = 3, min_groups: int = 2) -> list[tuple]:
@@ -192,13 +215,14 @@ def well_reported_windows(res, min_reports: int = 3, min_groups: int = 2) -> lis
 
 def _folds(mode: str, figures: pd.DataFrame, targets: pd.DataFrame, campaign,
            documents: list[str] | None,
-           sources: pd.DataFrame) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
-    """(name, training figures, held-out targets) per refit."""
+           sources: pd.DataFrame) -> list[tuple[str, np.ndarray, pd.DataFrame]]:
+    """(name, which figures train (a boolean mask: light to send to a worker), held-out
+    targets) per refit."""
     if mode == "lodo":
         docs = sorted(targets["source_id"].unique())
         if documents is not None:  # a subset (tests); the full run holds out every document
             docs = [d for d in docs if d in set(documents)]
-        return [(d, figures[figures["source_id"] != d], targets[targets["source_id"] == d])
+        return [(d, (figures["source_id"] != d).to_numpy(), targets[targets["source_id"] == d])
                 for d in docs]
     published = _publication_dates(figures, sources)
     pub = targets["source_id"].map(published)
@@ -210,7 +234,7 @@ def _folds(mode: str, figures: pd.DataFrame, targets: pd.DataFrame, campaign,
         nxt = cut + pd.Timedelta(days=FORECAST_STEP_DAYS)
         held = targets[(pub > cut) & (pub <= nxt)]
         if len(held):
-            out.append((f"cut-off {cut.date()}", figures[fig_pub <= cut], held))
+            out.append((f"cut-off {cut.date()}", (fig_pub <= cut).to_numpy(), held))
         cut = nxt
     return out
 

@@ -90,6 +90,26 @@ def canonical_originator(name: str) -> str:
     return ORIGINATOR_ALIASES.get(key, raw)
 
 
+def check_originator(name: str, groups, aliases: dict[str, str]) -> None:
+    """Refuse a misspelled originator: a name that no fitted group, spelling in the figures or
+    entry of the shared registry (``originators.toml``) has, but close to one that does ("SNRH").
+    A name close to none is an originator the fit has not seen, predicted with the spread of
+    coverage between originators."""
+    from ..registry import originator_groups
+    from ..suggest import closest, unknown_name
+
+    registry = originator_groups()
+    known = {*groups, *aliases, *aliases.values(), *registry, *registry.values(),
+             *ORIGINATOR_ALIASES.values(), POOLED}
+    # a coverage-group label: its originator, without the daily-tally suffix or governorate tag
+    name = name.removesuffix(DAILY_SUFFIX).split(" [")[0].strip() or name
+    if name.lower() in {k.lower() for k in known} or canonical_originator(name) in known:
+        return
+    if closest(name, known):
+        raise unknown_name("originator", name, known, "or a name close to none of them for an originator "
+                           "the fit has not seen")
+
+
 def coverage_group(originator: str, area_scope: str, pcodes) -> str:
     """Coverage-offset group: the originator, qualified by governorates below campaign level.
 
@@ -100,6 +120,22 @@ def coverage_group(originator: str, area_scope: str, pcodes) -> str:
     if area_scope == "campaign_area" or not pcodes:
         return name
     return f"{name} [{'+'.join(sorted(pcodes))}]"
+
+
+def check_selection(figures: pd.DataFrame, metric: str, area: str | None = None) -> None:
+    """Refuse a metric or area the figures do not know (:class:`UnknownNameError`, with the
+    closest names): the codebook's metrics, the figures' areas and governorate p-codes."""
+    from ..suggest import check_name
+
+    m = figures["metric"]
+    check_name("metric", metric, list(m.cat.categories) if hasattr(m, "cat") else m.dropna().astype(str).unique(),
+               "`conflictstats show codebook` lists them")
+    if area is not None:
+        areas = {str(a).strip().lower(): str(a) for a in figures["area"].dropna().unique()}
+        pcodes = {str(p) for v in figures["admin1_pcodes"].dropna() for p in v}
+        if area.strip().lower() not in areas and area.upper() not in pcodes:
+            check_name("area", area, sorted(set(areas.values()) | pcodes),
+                       "areas as the figures name them, or admin-1 p-codes such as SY07")
 
 
 def build_observations(figures: pd.DataFrame, metric: str, area: str | None = None,
@@ -121,6 +157,7 @@ def build_observations(figures: pd.DataFrame, metric: str, area: str | None = No
     ``missing_start``: "campaign_start" assumes a figure without a start date counts from the
     campaign start (recorded per observation); "drop" excludes such figures.
     """
+    check_selection(figures, metric, area)
     f = figures[figures["metric"].astype(str) == metric].copy()
     excluded: list[dict] = []
     notes: list[str] = []

@@ -54,6 +54,9 @@ class PredictionResults:
             "originator": p["originator"], "group": p["group"], "start": p["start"],
             "end": p["end"], "identified": p["identified"]})
 
+    def _repr_html_(self) -> str:  # Jupyter shows the 95% summary frame
+        return self.summary_frame().to_html()
+
     @property
     def predicted_mean(self) -> np.ndarray:
         return self.results.predict_many(self.windows)["mean"].to_numpy()

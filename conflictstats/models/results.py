@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import arguments as check
 from .blocks import KINDS, LatentFit, group_kind, window_mask, window_terms
 from .prediction import PredictionResults, predictive_half_width
 from .trend import Breakpoint
@@ -99,6 +100,7 @@ class LatentResults:
 
     def _t_quantile(self, alpha: float) -> float:
         """A t quantile (the variance components are estimated), as for GLS in statsmodels."""
+        check.alpha(alpha)
         return float(stats.t.ppf(1 - alpha / 2, self.df_resid))
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
@@ -114,7 +116,7 @@ class LatentResults:
         coverage-group label ("SNHR"), an originator spelling the registry maps to one, or
         None (the reference). A window of at most ``SHORT_DAYS`` days uses the group's daily
         tallies where the fit has them."""
-        from .observations import DAILY_SUFFIX, SHORT_DAYS, canonical_originator
+        from .observations import DAILY_SUFFIX, SHORT_DAYS, canonical_originator, check_originator
 
         groups = self.model.groups
         if originator is None:
@@ -134,6 +136,7 @@ class LatentResults:
                 if cand.lower() in lower:
                     i = lower[cand.lower()]
                     return i, group_kind(groups[i], DAILY_SUFFIX)
+        check_originator(name, groups, self.aliases)  # an unseen originator, not a typo
         # unseen: its kind from the label (a governorate tag "[SY02]" or the daily suffix) or,
         # for a plain name, from the window's length (see ``predict_many`` for how it is read)
         kind = group_kind(name, DAILY_SUFFIX)
@@ -162,6 +165,7 @@ class LatentResults:
         alpha ``ci_lower/upper`` (the count on the group's scale) and ``pi_lower/upper`` (a new
         report of that group; without ``report_noise`` the same as the CI). The first alpha's
         columns are unsuffixed, the others suffixed ``_80`` etc."""
+        check.windows(self, windows)
         for a in alphas:
             _check_alpha(a)
         m, L = self.model, self.model.lay
@@ -226,12 +230,20 @@ class LatentResults:
     def get_prediction(self, windows, originator: str | None = None) -> PredictionResults:
         """Predictions for windows (a DataFrame with ``start``, ``end`` and optionally
         ``originator``, or a list of ``(start, end)`` / ``(start, end, originator)``)."""
+        check.windows(self, windows)
         return PredictionResults(self, _windows(windows, originator))
 
     def predict_window(self, start, end, originator: str | None = None,
                        alpha: float = 0.05, report_noise: bool = True) -> dict:
         """One window: ``mean``, ``ci_lower``, ``ci_upper``, ``pi_lower``, ``pi_upper`` (and
-        ``identified``: False where the reports cannot pin the window down)."""
+        ``identified``: False where the reports cannot pin the window down).
+
+        >>> import conflictstats as cs
+        >>> p = cs.fit("health_workers_killed").predict_window("2019-05-01", "2019-05-31")
+        >>> 0 < p["ci_lower"] <= p["mean"] <= p["ci_upper"], p["alpha"]
+        (True, 0.05)
+        """
+        check.prediction(self, start, end, alpha)
         p = self.predict_many([(start, end, originator)], (alpha,), report_noise).iloc[0]
         out = {k: (bool(p[k]) if k == "identified" else float(p[k])) for k in
                ("mean", "ci_lower", "ci_upper", "pi_lower", "pi_upper", "identified")}
@@ -240,6 +252,7 @@ class LatentResults:
     def daily_frame(self, alpha: float = 0.05, start=None, end=None) -> pd.DataFrame:
         """Daily counts on the reference scale with intervals, and cumulative columns from
         ``start`` (default: the campaign start)."""
+        check.daily(self, start, end, alpha)
         cs, ce = self.campaign
         s0 = pd.Timestamp(start if start is not None else cs)
         e0 = pd.Timestamp(end if end is not None else ce)
@@ -334,6 +347,11 @@ class LatentResults:
 
         return summary_text(self, alpha)
 
+    def _repr_html_(self) -> str:  # Jupyter shows the summary as tables
+        from .summary import summary_html
+
+        return summary_html(self)
+
     def plot(self, ax=None, alpha: float = 0.05, events: pd.DataFrame | None = None):
         from .summary import plot_daily
 
@@ -342,6 +360,7 @@ class LatentResults:
     # -- refits -------------------------------------------------------------------------------
     def refit_with(self, **fixed: float) -> "LatentResults":
         """The same fit with some variance components held (by name, log scale)."""
+        check.components(self, fixed)
         from . import refit
 
         return refit(self, fixed)
@@ -351,6 +370,7 @@ class LatentResults:
         """The window's estimate and intervals with every report scale multiplied by each
         factor (variance), the other components re-estimated: how much the intervals lean on
         the estimated report noise."""
+        check.sensitivity(self, start, end, factors, alpha)
         rows = []
         for f in (1.0,) + tuple(factors):
             fixed = {f"log_sigma2_report[{g}]": float(np.log(s * f))
@@ -363,11 +383,13 @@ class LatentResults:
     def bootstrap(self, n: int = 200, seed: int | None = None) -> pd.DataFrame:
         """Parametric bootstrap: ``n`` data sets simulated from the fit, each refitted with the
         variance components held; one row of parameters per replicate."""
+        check.replicates(n, seed)
         from .bootstrap import parametric_bootstrap
 
         return parametric_bootstrap(self, n, self.seed if seed is None else seed)
 
     def bootstrap_conf_int(self, draws: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+        check.alpha(alpha)
         return pd.DataFrame({0: draws.quantile(alpha / 2), 1: draws.quantile(1 - alpha / 2)})
 
 
@@ -376,8 +398,7 @@ IDENTIFIED_RATIO = 10.0
 
 
 def _check_alpha(alpha: float) -> None:
-    if not (isinstance(alpha, (int, float)) and 0 < float(alpha) < 1):
-        raise ValueError(f"alpha must be between 0 and 1 (exclusive), got {alpha!r}")
+    check.alpha(alpha)
 
 
 def _windows(windows, originator: str | None) -> list[tuple]:

@@ -48,6 +48,31 @@ def summary_text(res, alpha: float = 0.05) -> str:
     return "\n".join(lines)
 
 
+def summary_html(res, alpha: float = 0.05) -> str:
+    """The summary as HTML tables, for Jupyter (``LatentResults._repr_html_``): the fit's facts,
+    the parameters with their confidence intervals, and the coverage of each originator group."""
+    from html import escape
+
+    m = res.model
+    last = m.day0 + pd.Timedelta(days=m.lay.D - 1)
+    level = int(round(100 * (1 - alpha)))
+    facts = pd.DataFrame({"": [res.metric, res.area or "campaign area",
+                               f"{m.day0.date()} .. {last.date()}", res.nobs, res.reference,
+                               f"{res.converged} ({res.fit.iterations} EM iterations)"]},
+                         index=["metric", "area", "modelled period", "observations", "reference originator",
+                                "converged"])
+    ci = res.conf_int(alpha)
+    params = pd.DataFrame({"estimate": res.params, "std err": res.bse,
+                           f"{level}% lower": ci[0], f"{level}% upper": ci[1]})
+    cov = res.coverage_table(alpha).set_index("group")[["ratio", "ratio_ci_lower", "ratio_ci_upper", "n_obs"]]
+    parts = [f"<h4>Latent daily-count model: {escape(str(res.metric))}</h4>", facts.to_html(header=False),
+             "<h5>Parameters (log scale)</h5>", params.to_html(float_format="{:.4f}".format),
+             f"<h5>Coverage relative to {escape(str(res.reference))}</h5>",
+             cov.to_html(float_format="{:.3f}".format)]
+    parts += [f"<p><b>Warning:</b> {escape(w)}</p>" for w in res.warnings]
+    return "<div class=\"conflictstats-results\">" + "".join(parts) + "</div>"
+
+
 def plot_daily(res, ax=None, alpha: float = 0.05, events: pd.DataFrame | None = None):
     """Daily counts with CI and PI bands, breakpoints as dashed lines, events dotted."""
     import matplotlib.pyplot as plt  # lazy: `import conflictstats` must not load matplotlib

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..registry import DEFAULT_DATASET
+from . import arguments as check
 from ._common import campaign_window, events_frame, figures_frame
 
 ORIGINATORS = ("Monitor A", "Monitor B", "Agency C", "Agency D")
@@ -57,6 +58,7 @@ def synthetic_campaign(seed: int, level: float | None = None, day_k: float = 8.0
     originator and the realised campaign ``total``. Every draw comes from
     ``numpy.random.default_rng(seed)``.
     """
+    check.synthetic(seed, level, day_k, originator_k)
     rng = np.random.default_rng(seed)
     cs, ce = campaign_window(dataset)
     dates = pd.date_range(cs, ce, freq="D")
@@ -208,7 +210,7 @@ def run_one(seed: int, holdout_frac: float = 0.2, bootstrap: int = 0) -> dict:
 
 
 def simulate(runs: int = 20, seed: int = 0, holdout_frac: float = 0.2,
-             bootstrap: int = 0) -> dict:
+             bootstrap: int = 0, scheduler: str = "synchronous") -> dict:
     """Calibration on ``runs`` synthetic campaigns (run ``i`` uses seed ``seed * 100003 + i``).
 
     Returns the backtest score keys on held-out documents (coverage_80, coverage_95,
@@ -218,10 +220,15 @@ def simulate(runs: int = 20, seed: int = 0, holdout_frac: float = 0.2,
     intervals covering the true values), n_converged and mean fit time. With
     ``bootstrap=B``, each run also draws B parametric-bootstrap refits and reports
     break_coverage_95_bootstrap (percentile intervals), to set beside the Wald intervals.
+    ``scheduler`` says where the runs go (:mod:`conflictstats.scheduling`): each run's seed
+    comes from its index, never from a worker, so the scores are the same on any scheduler.
     """
+    from ..scheduling import map_tasks
     from .evaluation import summarise
 
-    outs = [run_one(seed * 100003 + i, holdout_frac, bootstrap) for i in range(runs)]
+    check.simulation(runs, seed, holdout_frac, bootstrap)
+    outs = map_tasks(run_one, [seed * 100003 + i for i in range(runs)], scheduler, desc="simulate",
+                     unit="run", holdout_frac=holdout_frac, bootstrap=bootstrap)
     pred = pd.concat([o["pred"] for o in outs], ignore_index=True)
     out = summarise(pred)
     rel = np.array([(o["total_mean"] - o["total_true"]) / o["total_true"] for o in outs])
