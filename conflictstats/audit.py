@@ -1,6 +1,13 @@
-"""Seeded draws of figures for curation audits, and the line that shows a figure beside its source."""
+"""Seeded draws of figures for curation audits, the line that shows a figure beside its source,
+and the latest audit's error rate as its record states it (the report quotes it, never retypes it).
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,3 +29,50 @@ def figure_line(fig: pd.Series, source: pd.Series) -> str:
     return (f"{fig['figure_id']}: {fig['metric']} = {fig['value']} ({fig['qualifier']}), "
             f"{start}..{fig['period_end'].date().isoformat()}, {fig['area']}, by {fig['originator']} | "
             f"{source['publisher']}, \"{source['title']}\", {source['published'].date().isoformat()}, {source['url']}")
+
+
+# An audit record (AUDIT*.md in the dataset folder) opens each audit with a level-1 heading naming
+# the release audited ("# Audit of idlib-2019 release 2019.2.1 ...") and states
+# "- **Date:** YYYY-MM-DD" and "- **Error rate:** E of the N figures ..."; a file holding several
+# audits keeps the newest on top.
+AUDIT_FILES = "AUDIT*.md"
+_DATE = re.compile(r"\*\*Date:\*\*\s*(\d{4}-\d{2}-\d{2})")
+_RELEASE = re.compile(r"\A[^\n]*\brelease (\d+(?:\.\d+)+)")
+_RATE = re.compile(r"\*\*Error rate:\*\*\s*(\d+) of the (\d+) figures")
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One audit as its record states it: errors among the figures whose documents were re-found."""
+
+    file: str
+    date: dt.date
+    errors: int
+    checked: int
+    release: str | None = None  # the release audited, as the heading names it
+
+    @property
+    def rate(self) -> float:
+        return self.errors / self.checked if self.checked else float("nan")
+
+
+def audit_records(folder: Path) -> list[AuditRecord]:
+    """Every audit stated in the folder's audit files, in file order (newest first within a file)."""
+    out = []
+    for path in sorted(Path(folder).glob(AUDIT_FILES)):
+        for section in re.split(r"(?m)^# ", path.read_text(encoding="utf-8")):
+            date, rate, release = _DATE.search(section), _RATE.search(section), _RELEASE.search(section)
+            if date and rate:
+                out.append(AuditRecord(path.name, dt.date.fromisoformat(date.group(1)), int(rate.group(1)),
+                                       int(rate.group(2)), release.group(1) if release else None))
+    return out
+
+
+def latest_audit(folder: Path) -> AuditRecord | None:
+    """The most recent audit: the latest date, then the latest release audited, then the first stated."""
+    records = audit_records(folder)
+
+    def order(r: AuditRecord) -> tuple:
+        return r.date, tuple(int(p) for p in r.release.split(".")) if r.release else ()
+
+    return max(records, key=order) if records else None

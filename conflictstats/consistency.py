@@ -15,6 +15,11 @@ rejected. Three kinds of warning:
 - ``window_after_document``: a figure whose window ends after its document's publication date
   (the schema allows a few days of grace for documents dated after their cut-off).
 
+Then the rules of CURATING.md a machine can check (:mod:`conflictstats.curationrules`): copied
+paraphrases, one count under two metrics, a range value the document does not print, relative
+windows without a start, a window that differs from its ``window_phrase``, exact parts of an
+"at least" total, and windows noted as assumed.
+
 The explained rule: a warning is *explained* when the ``notes`` of at least one figure it names
 contain one of the markers ``explained:`` or ``revision:`` (any case), followed by the reason,
 e.g. ``notes = "revision: SNHR corrected its May toll downwards on 3 June."``. Explained warnings
@@ -32,11 +37,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .datamodel import qualifier_interval
+from .curationrules import RULE_KINDS, all_findings
+from .datamodel import CURATED_KEYS, qualifier_interval
 from .registry import DEFAULT_DATASET, dataset_info
 
 EXPLAIN_MARKERS = ("explained:", "revision:")
-KINDS = ("decreasing_cumulative", "conflicting_values", "window_after_document")
+KINDS = ("decreasing_cumulative", "conflicting_values", "window_after_document") + RULE_KINDS
+WINDOW_PHRASE = CURATED_KEYS["figures"][0].name
 _NAMED_AREA_SCOPES = ("district", "subdistrict", "community")
 
 
@@ -131,9 +138,12 @@ def _fig(row) -> str:
     return f"{q}{int(row.value):,} as of {_day(row.period_end)} ({row.figure_id})"
 
 
-def find_warnings(figures: pd.DataFrame, sources: pd.DataFrame,
-                  where: dict[str, str] | None = None) -> list[ConsistencyWarning]:
-    """Every warning for typed figures and sources tables; ``where`` maps figure_id to its place."""
+def find_warnings(figures: pd.DataFrame, sources: pd.DataFrame, where: dict[str, str] | None = None,
+                  codebook: pd.DataFrame | None = None,
+                  phrases: dict[str, str] | None = None) -> list[ConsistencyWarning]:
+    """Every warning for typed figures and sources tables; ``where`` maps figure_id to its place,
+    ``phrases`` figure_id to its curated ``window_phrase``; ``codebook`` gives the metrics' units
+    and HXL hashtags (which metric is a part of which)."""
     where = where or {}
     rows = list(figures.itertuples(index=False))
     notes = {r.figure_id: explanation(r.notes) for r in rows}
@@ -192,6 +202,11 @@ def find_warnings(figures: pd.DataFrame, sources: pd.DataFrame,
                             f"{r.figure_id} covers up to {_day(r.period_end)}, after its document "
                             f"{r.source_id} was published on {_day(pub)}", (r.figure_id,)))
 
+    # 4. the rules of CURATING.md a machine can check
+    titles = dict(zip(sources["source_id"], sources["title"]))
+    for kind, message, ids in all_findings(rows, titles, codebook, phrases or {}, _who):
+        out.append(make(kind, message, ids))
+
     out.sort(key=lambda w: (KINDS.index(w.kind), w.figure_ids))
     return out
 
@@ -211,7 +226,11 @@ def check_dataset(dataset: str = DEFAULT_DATASET) -> CheckResult:
     ids = [str(v) for v in raw["figures"]["figure_id"]] if "figure_id" in raw["figures"] else []
     places = dict(zip(ids, where["figures"]))
     figures = typed["figures"]
-    return CheckResult(info.name, len(figures), find_warnings(figures, typed["sources"], places))
+    phrases = {}
+    if WINDOW_PHRASE in raw["figures"]:
+        phrases = {i: p for i, p in zip(ids, raw["figures"][WINDOW_PHRASE]) if isinstance(p, str) and p.strip()}
+    return CheckResult(info.name, len(figures),
+                       find_warnings(figures, typed["sources"], places, typed["codebook"], phrases))
 
 
 def summary(result: CheckResult) -> str:
@@ -222,7 +241,7 @@ def summary(result: CheckResult) -> str:
     unexp = Counter(w.kind for w in result.unexplained)
     expl = Counter(w.kind for w in result.explained)
     for kind in KINDS:
-        lines.append(f"  {kind:<22} {unexp[kind]:>4} unexplained {expl[kind]:>4} explained")
+        lines.append(f"  {kind:<30} {unexp[kind]:>4} unexplained {expl[kind]:>4} explained")
     for title, items in (("UNEXPLAINED", result.unexplained), ("EXPLAINED", result.explained)):
         lines.append("")
         lines.append(f"{title} ({len(items)})")

@@ -257,6 +257,27 @@ TABLE_SPECS: dict[str, TableSpec] = {t.name: t for t in (
     )),
 )}
 
+@dataclass(frozen=True)
+class CuratedKey:
+    """A key curators may write in a table's TOML that is not a published column: the build turns
+    it into the columns it ``derives`` and drops it (the tables carry the derived values)."""
+
+    name: str
+    description: str
+    derives: tuple[str, ...]
+
+
+# Curated-input keys per table. ``window_phrase`` stays out of the published tables: users need
+# the window, which the build writes into period_start/period_end/date_precision; the phrase
+# itself is the curator's reading of the document (the notes quote the source's words).
+CURATED_KEYS: dict[str, tuple[CuratedKey, ...]] = {
+    "figures": (CuratedKey("window_phrase", "A relative window as the document gives it, in English words "
+                           "('past two weeks', 'since last Monday'), counted back from period_end, the "
+                           "statement's as-of date, by conflictstats.relativedates.resolve.",
+                           ("period_start", "period_end", "date_precision")),),
+}
+
+
 class _PerTable(Mapping):
     """{table: fact} read from TABLE_SPECS on every access, so a changed spec shows everywhere."""
 

@@ -200,9 +200,15 @@ def check_curated(raw: dict[str, pd.DataFrame], info, where: dict[str, Sequence[
     carry one, and every figure's originator must be registered; then every rule of the data
     model runs against ``info``'s coverage (``info`` is the dataset's DatasetInfo).
     """
+    from .relativedates import apply_phrases
+
+    phrase_failures: list[Failure] = []
     if "figures" in raw:
-        raw = {**raw, "figures": with_originator_groups(raw["figures"])}
-    return check_tables(raw, info.coverage, where, today=today, grouped_originators=True)
+        figures, phrase_failures = apply_phrases(raw["figures"], dm.CURATED_KEYS["figures"][0].name,
+                                                 (where or {}).get("figures"))
+        raw = {**raw, "figures": with_originator_groups(figures)}
+    typed, failures = check_tables(raw, info.coverage, where, today=today, grouped_originators=True)
+    return typed, phrase_failures + failures
 
 
 def require_valid(raw: dict[str, pd.DataFrame], info, where=None, today=None, what: str = "") -> dict[str, pd.DataFrame]:

@@ -38,7 +38,7 @@ VALID = {
          "perpetrator": None, "verification": "not_stated", "locator": "Highlights",
          "paraphrase": "Test figure: over 150,000 people fled in early May.", "notes": None},
         {"figure_id": "doc-b-2019-06-01-f01", "source_id": "doc-b-2019-06-01", "metric": "civilians_killed",
-         "value": 190, "qualifier": "range", "value_low": 180, "value_high": 200,
+         "value": 180, "qualifier": "range", "value_low": 180, "value_high": 200,
          "count_type": "flow", "period_start": None, "period_end": D(2019, 5, 31),
          "date_precision": "month", "area": "Idlib", "area_scope": "governorate",
          "admin1_pcodes": ["SY07"], "originator": "SNHR", "originator_type": "ngo_monitor",

@@ -78,3 +78,32 @@ def test_release_audits_are_seeded_draws(name, seed, rederive):
     for label, key in (("confirmed", "confirmed"), ("errors", "error"), ("not re-found", "not re-found")):
         m = re.search(rf"^\| {label} \| (\d+) \|", text, flags=re.M)
         assert m and int(m.group(1)) == counts.get(key, 0), label
+
+
+def test_latest_audit_is_read_from_the_record(tmp_path):
+    """The report's error rate comes from the audit files: newest date, newest-on-top within a file."""
+    from conflictstats.audit import latest_audit
+
+    assert latest_audit(tmp_path) is None
+    (tmp_path / "AUDIT.md").write_text(
+        "# Second audit of release 1.0.0\n\n- **Date:** 2026-12-03\n- **Error rate:** 1 of the 50 figures whose "
+        "document was re-found had an error (2.0%).\n\n# First audit of release 1.0.0\n\n- **Date:** 2026-12-03\n"
+        "- **Error rate:** 9 of the 45 figures whose document was re-found had an error.\n", encoding="utf-8")
+    (tmp_path / "AUDIT-old.md").write_text(
+        "# Old audit\n- **Date:** 2026-11-25\n- **Error rate:** 5 of the 48 figures had an error.\n",
+        encoding="utf-8")
+    latest = latest_audit(tmp_path)
+    assert (latest.file, latest.errors, latest.checked, latest.release) == ("AUDIT.md", 1, 50, "1.0.0")
+    assert abs(latest.rate - 0.02) < 1e-12
+    # the same date: the audit of the later release is the latest, wherever its file sorts
+    (tmp_path / "AUDIT-a.md").write_text("# Audit of release 1.0.10\n- **Date:** 2026-12-03\n"
+                                         "- **Error rate:** 3 of the 40 figures had an error.\n", encoding="utf-8")
+    assert latest_audit(tmp_path).file == "AUDIT-a.md"
+
+
+def test_shipped_latest_audit():
+    from conflictstats.audit import latest_audit
+
+    latest = latest_audit(dataset_info().path)
+    text = (dataset_info().path / latest.file).read_text(encoding="utf-8")
+    assert f"**Error rate:** {latest.errors} of the {latest.checked} figures" in text

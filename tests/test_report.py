@@ -112,6 +112,14 @@ def test_numbers_in_the_text_come_from_the_data(built_report):
     sums = read_sums(cs.api.table_path("figures").parent)
     assert sums["figures.parquet"] in md
     assert "Documented counts are not true totals" in md
+    from conflictstats.audit import latest_audit
+
+    audit = latest_audit(cs.api.table_path("figures").parent)
+    checked = figures["checked_on"].notna()
+    assert f"{fmt_int(checked.sum())} of the figures ({100 * checked.mean():.1f}%) were re-read" in md
+    assert (f"latest independent audit ({audit.file}, {audit.date.isoformat()}, of release {audit.release})" in md
+            and f"an error in {audit.errors} of the {audit.checked} it could re-find "
+                f"({100 * audit.rate:.1f}%)" in md)
 
 
 def test_report_text_follows_the_data():

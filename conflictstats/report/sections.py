@@ -82,8 +82,9 @@ class Builder(EvaluationSections):
                + (f" {fmt_int(f['checked_on'].notna().sum())} of the figures "
                   f"({fmt_pct(100 * f['checked_on'].notna().mean(), signed=False)}) were re-read against their "
                   f"own documents by a second reader; the others' documents could not be found again "
-                  f"(see the dataset's SECOND-READING.md and AUDIT files for the error rates measured)."
-                  if "checked_on" in f else ""))
+                  f"(the dataset's SECOND-READING.md logs the reading)."
+                  if "checked_on" in f else "")
+               + self.audit_sentence())
         items = []
         for metric in ctx.main_metrics:
             run = self.runs.get(metric)
@@ -103,6 +104,18 @@ class Builder(EvaluationSections):
         self.p("Modelled totals are on the scale of one reference originator's documented count; they "
                "are not estimates of the true number (see Limitations).", note=True)
         self.p(f"Cite as: {info.citation()}")
+
+    def audit_sentence(self) -> str:
+        """The latest audit's error rate, as the dataset's audit record states it."""
+        from ..audit import latest_audit
+
+        audit = latest_audit(self.ctx.info.path)
+        if audit is None:
+            return " No independent audit of the figures is recorded yet."
+        of = f", of release {audit.release}" if audit.release else ""
+        return (f" The latest independent audit ({audit.file}, {fmt_date(audit.date)}{of}) re-read a random draw of "
+                f"figures against their documents and found an error in {fmt_int(audit.errors)} of the "
+                f"{fmt_int(audit.checked)} it could re-find ({fmt_pct(100 * audit.rate, signed=False)}).")
 
     def overview(self) -> None:
         ctx = self.ctx
