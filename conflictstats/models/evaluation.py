@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..registry import DEFAULT_DATASET
-from ._common import campaign_window
+from ._common import campaign_pcodes, campaign_window
 from .baselines import SCORE_KEYS, baseline_prediction, scores
 from .observations import SHORT_DAYS, build_observations
 
@@ -117,7 +117,7 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
     """
     from conflictstats.api import load
 
-    from . import fit_observations, originator_aliases
+    from . import fit_observations, originator_aliases, preferred_references
 
     if mode not in MODES:
         from conflictstats.errors import UnknownNameError
@@ -127,8 +127,10 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
     events = load("events", dataset=dataset) if events is None else events
     campaign = kw.pop("campaign", None) or campaign_window(dataset)
     aliases = originator_aliases(figures)
+    pcodes = campaign_pcodes(dataset)
+    kw.setdefault("preferred", preferred_references(dataset, metric))
     t0 = time.perf_counter()
-    full = build_observations(figures, metric, area=area, campaign=campaign)
+    full = build_observations(figures, metric, area=area, campaign=campaign, pcodes=pcodes)
     domain = (min(full.obs["start"].min(), campaign[0]), max(full.obs["end"].max(), campaign[1]))
     full_res = fit_observations(full, events=events, breakpoints=breakpoints, campaign=campaign,
                                 domain=domain, aliases=aliases, **kw)
@@ -139,7 +141,7 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
     preds, failed, not_conv = [], [], 0
     fixed = full_res.variance_components.to_dict() if (fix_variances and mode == "lodo") else None
     for name, train, held in folds:
-        tr = build_observations(train, metric, area=area, campaign=campaign)
+        tr = build_observations(train, metric, area=area, campaign=campaign, pcodes=pcodes)
         if len(tr.obs) < 4:
             failed.append(f"{name}: fewer than 4 observations left")
             continue
