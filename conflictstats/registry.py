@@ -173,6 +173,7 @@ _DATE_KEYS = ("release_date", "coverage_start", "coverage_end", "campaign_start"
 
 
 ORIGINATORS_FILE = "originators.toml"
+CODEBOOK_FILE = "codebook.toml"  # the metrics, shared like the originators (read by curated.py)
 
 
 def read_originators() -> list[dict]:

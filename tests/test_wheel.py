@@ -43,6 +43,8 @@ def test_wheel_contains_datasets(wheel):
     assert any(n.startswith("conflictstats/datasets/idlib-2019/sources/") for n in names)
     assert "conflictstats/datasets/idlib-2019/evaluation.json" in names
     assert "conflictstats/datasets/originators.toml" in names  # one registry shared by every dataset
+    assert "conflictstats/datasets/codebook.toml" in names  # one codebook shared by every dataset
+    assert not any(n.endswith("/idlib-2020/codebook.toml") for n in names), "a per-dataset codebook copy"
     for text in ("methods", "limitations"):
         assert f"conflictstats/report/text/{text}.md" in names
 
