@@ -101,6 +101,9 @@ class DatasetInfo:
     # metric -> originator groups the models take as the reference scale, first present wins
     # (optional ``[dataset.reference_originators]``; otherwise the models' own rule decides)
     reference_originators: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    # event_id of the dated, sourced event that starts the offensive: day 0 when campaigns are
+    # compared (optional; otherwise the earliest offensive_start event)
+    offensive_start_event: str | None = None
 
     @property
     def coverage(self) -> tuple[dt.date, dt.date]:
@@ -146,6 +149,7 @@ def _dataset_info(name: str, root: str) -> DatasetInfo:
             campaign_end=d["campaign_end"], campaign_pcodes=tuple(d["campaign_pcodes"]),
             authors=tuple(d["authors"]), homepage=d["homepage"], path=path,
             reference_originators=_references(d.get("reference_originators", {})),
+            offensive_start_event=_optional_text(d, "offensive_start_event"),
         )
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UnreadableError(f"{where}: cannot be read as TOML ({exc}).") from None
@@ -153,6 +157,13 @@ def _dataset_info(name: str, root: str) -> DatasetInfo:
         raise UnreadableError(f"{where}: the [dataset] table lacks the key {exc}.") from None
     except (TypeError, AttributeError) as exc:
         raise UnreadableError(f"{where}: [dataset] {exc}.") from None
+
+
+def _optional_text(d: dict, key: str) -> str | None:
+    value = d.get(key)
+    if value is not None and not (isinstance(value, str) and value):
+        raise TypeError(f"'{key}' must be text, not {value!r}")
+    return value
 
 
 def _references(table: object) -> dict[str, tuple[str, ...]]:
