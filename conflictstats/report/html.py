@@ -31,7 +31,7 @@ def inline(text: str) -> str:
     return "".join(out)
 
 
-# Links between the reports of one build: "idlib-2019/index.html", "../comparison/index.html".
+# Links between the reports of one build: "<dataset>/index.html", "../comparison/index.html".
 LOCAL_PAGE = re.compile(r"^(\.\./)?([a-z0-9][a-z0-9-]*/)?index\.html$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
