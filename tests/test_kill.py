@@ -252,7 +252,7 @@ def test_kill_report_leaves_old_or_new_files(datasets):
     base, roots = datasets
     out = base / "out-report"
     out.mkdir()
-    cmd = _cli("report", "--out", str(out), "--quiet")
+    cmd = _cli("report", "--dataset", NAME, "--out", str(out), "--quiet")
     env = _env(roots["new"])
     first, last, end = _calibrate(cmd, env, out)
     new = _files(out)

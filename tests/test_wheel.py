@@ -68,7 +68,8 @@ def test_installed_wheel_builds_the_committed_report_bytes(installed, tmp_path):
     report from the same evaluation file: nothing is read from the checkout."""
     target, env = installed
     out = tmp_path / "report"
-    proc = subprocess.run([sys.executable, "-m", "conflictstats", "report", "--quiet", "--out", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "conflictstats", "report", "--dataset", "idlib-2019", "--quiet",
+                           "--out", str(out)],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr
     committed = ROOT / "reports" / "idlib-2019"
