@@ -79,6 +79,10 @@ def test_predict_window_daily_frame_and_tables(synthetic):
     # originators, so its interval is wider than that of a fitted group
     other = res.predict_window("2019-05-01", "2019-05-31", originator="nobody")
     assert other["pi_upper"] / other["pi_lower"] > own["pi_upper"] / own["pi_lower"]
+    # ... and read as a typical originator of its kind on that day: between the fitted ones
+    fitted = [res.predict_window("2019-05-01", "2019-05-31", originator=g)["mean"]
+              for g in res.model.groups if "[" not in g and "daily" not in g]
+    assert min(fitted) < other["mean"] < max(fitted)
     sf = res.get_prediction([("2019-05-01", "2019-05-31", "Agency C"),
                              ("2019-06-01", "2019-06-01", None)]).summary_frame(alpha=0.05)
     assert list(sf.columns[:5]) == ["mean", "mean_ci_lower", "mean_ci_upper", "obs_ci_lower",

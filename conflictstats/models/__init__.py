@@ -96,7 +96,7 @@ def fit_observations(obsset: ObservationSet, events: pd.DataFrame | None = None,
     # a break needs data on both sides: the edge rule counts from the last reported day, not
     # from the end of a domain widened for predictions
     breaks, dropped = select_breakpoints(cands, day0, int(e_idx.max()) + 1, s_idx, e_idx)
-    X, names = design(day0, n_days, breaks, cs + (ce - cs) / 2)
+    X, names = design(day0, n_days, breaks, cs + (ce - cs) / 2, data_end=int(e_idx.max()))
     model = LatentCountModel(obs, X, names, groups, day0, DAILY_SUFFIX, fixed=fixed)
     theta0 = V0 = None
     if start is not None and start.model.lay == model.lay and start.model.groups == groups:

@@ -35,12 +35,14 @@ def figure_level(obs: pd.DataFrame) -> pd.DataFrame:
 def predict_targets(res, targets: pd.DataFrame, train_fig: pd.DataFrame) -> pd.DataFrame:
     """Model and baseline predictions (80% and 95%) for each target figure.
 
-    A target from an originator the training data never saw is predicted on the reference
-    scale (its coverage is unknown), and flagged in ``method``.
+    A target from an originator the training data never saw is predicted with its kind's mean
+    coverage and the spread between originators (its own coverage is unknown), and flagged in
+    ``method``.
     """
     groups = set(res.model.groups)
-    wins = [(t["start"], t["end"], t["group"] if t["group"] in groups else None)
-            for _, t in targets.iterrows()]
+    # an originator the training data never saw keeps its label: it is predicted with its
+    # kind's mean coverage, the spread between originators and a report error
+    wins = [(t["start"], t["end"], t["group"]) for _, t in targets.iterrows()]
     if not wins:
         return pd.DataFrame()
     # the PI is for the figure as the model reads it: the midpoint of the counts its qualifier
@@ -55,8 +57,8 @@ def predict_targets(res, targets: pd.DataFrame, train_fig: pd.DataFrame) -> pd.D
         row = {"figure_id": t["figure_id"], "group": t["group"], "start": t["start"],
                "end": t["end"], "obs": float(t["value"]), "qualifier": t["qualifier"],
                "obs_lo": float(t.get("flo", t["value"])), "obs_hi": float(t.get("fhi", t["value"])),
-               "method": "model" if wins[i][2] is not None else "unseen originator: "
-               "reference scale", "mean": p["mean"].iloc[i],
+               "method": "model" if wins[i][2] in groups else "unseen originator: its "
+               "kind's mean coverage", "mean": p["mean"].iloc[i],
                "lo80": p["pi_lower_80"].iloc[i], "hi80": p["pi_upper_80"].iloc[i],
                "lo95": p["pi_lower"].iloc[i], "hi95": p["pi_upper"].iloc[i]}
         for kind in ("carry_forward", "interpolate"):

@@ -134,7 +134,10 @@ class LatentResults:
                 if cand.lower() in lower:
                     i = lower[cand.lower()]
                     return i, group_kind(groups[i], DAILY_SUFFIX)
-        return None, 1 if (days <= SHORT_DAYS or name.endswith(DAILY_SUFFIX)) else 0
+        # unseen: its kind from the label (a governorate tag "[SY02]" or the daily suffix) or,
+        # for a plain name, from the window's length (see ``predict_many`` for how it is read)
+        kind = group_kind(name, DAILY_SUFFIX)
+        return None, 1 if (days <= SHORT_DAYS and kind == 0) else kind
 
     def _day(self, date) -> int:
         if date is None:
@@ -174,11 +177,22 @@ class LatentResults:
         gk = [self.group_of(w[2], int(b - a + 1)) for w, a, b in zip(windows, s, e)]
         gidx = np.array([-1 if g is None else g for g, _ in gk])
         lw, P = window_terms(m.x(self.fit.theta), window_mask(s, e, D))
-        R = m.rest_jacobian(np.where(gidx < 0, 0, gidx), e)
-        J = m.jacobian_rows(P, R)
         unseen = gidx < 0
         kinds = np.array([k for _, k in gk])
-        J[unseen, L.mu.start + kinds[unseen]] = 1.0  # an unseen originator: its kind's mean
+        R = m.rest_jacobian(np.where(unseen, 0, gidx), e).tolil()
+        for k in np.unique(kinds[unseen]):
+            # an originator the fit never saw is read as a typical one of its kind on that day:
+            # the average of the fitted originators' coverage and drift (its own differs from
+            # that by the spread tau between originators); without any, the kind's mean
+            rows = np.flatnonzero(unseen & (kinds == k))
+            members = [g for g in range(L.G) if m.kind[g] == k]
+            if members:
+                avg = sum(m.rest_jacobian(np.full(len(rows), g), e[rows]) for g in members)
+                R[rows] = avg / len(members)
+        J = m.jacobian_rows(P, R.tocsr())
+        for k in np.unique(kinds[unseen]):
+            if not any(m.kind[g] == k for g in range(L.G)):
+                J[unseen & (kinds == k), L.mu.start + k] = 1.0
         eta = lw + J[:, L.gamma.start:] @ self.fit.theta[L.gamma.start:]
         var = np.einsum("ij,jk,ik->i", J, self.fit.Sigma, J)
         var = var + np.where(unseen, self.fit.V.tau2, 0.0)
@@ -186,7 +200,10 @@ class LatentResults:
         named = np.array([w[2] is not None for w in windows])
         if report_noise and named.any():
             sg = self.fit.V.sigma_g2
-            noise = np.where(unseen, np.median(sg), sg[np.where(gidx < 0, 0, gidx)])
+            # an unseen originator's report error: the typical scale of its kind's originators
+            kind_sg = np.array([np.median(sg[m.kind == k]) if np.any(m.kind == k) else
+                                np.median(sg) for k in range(len(KINDS))])
+            noise = np.where(unseen, kind_sg[kinds], sg[np.where(gidx < 0, 0, gidx)])
             noise = np.where(named, noise * ((e - s + 1) / 7.0) ** -self.fit.V.kappa, 0.0)
         if rounding_var is not None:
             var = var + np.asarray(rounding_var, float)

@@ -93,9 +93,16 @@ def select_breakpoints(cands: list[Breakpoint], day0: pd.Timestamp, n_days: int,
 
 
 def design(day0: pd.Timestamp, n_days: int, breaks: list[Breakpoint],
-           centre: pd.Timestamp) -> tuple[np.ndarray, list[str]]:
-    """Daily design matrix ``[1, t, 1(t>=tau_k), (t-tau_k)+ ...]`` (t in weeks) and names."""
+           centre: pd.Timestamp, data_end: int | None = None) -> tuple[np.ndarray, list[str]]:
+    """Daily design matrix ``[1, t, 1(t>=tau_k), (t-tau_k)+ ...]`` (t in weeks) and names.
+
+    Past ``data_end`` (the last reported day) the trend holds its level: a growth rate is
+    not extrapolated beyond the reports that estimate it (a fit on the first weeks of a
+    campaign would otherwise compound its latest slope into every later day).
+    """
     d = np.arange(n_days, dtype=float)
+    if data_end is not None:
+        d = np.minimum(d, float(data_end))
     t = (d - (centre - day0).days) / 7.0
     cols = [np.ones(n_days), t]
     names = ["log_level", "trend_per_week"]
