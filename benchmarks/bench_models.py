@@ -1,7 +1,10 @@
 """Benchmarks for conflictstats.models: full simulation, real-data fit times and backtests.
 
-Run: ``python benchmarks/bench_models.py [--runs 200] [--skip-backtest]``. Writes
-``benchmarks/results/models.json``. BLAS is pinned to one thread (set before numpy loads):
+Run: ``python benchmarks/bench_models.py [--runs 200] [--skip-backtest] [--dataset D]``. Writes
+``benchmarks/results/models.json`` (the default dataset) or ``models-<D>.json`` (another one;
+its real-data part only is dataset-specific: use ``--skip-simulation --bootstrap-runs 0``).
+The totals window (``--window``) defaults to the dataset's campaign window; the recorded
+idlib-2019 run used ``--window 2019-04-29,2019-08-29``. BLAS is pinned to one thread (set before numpy loads):
 the matrices are small, and threaded BLAS only fights over a busy 2-core machine.
 """
 
@@ -19,7 +22,15 @@ import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "results" / "models.json"
+RESULTS = Path(__file__).resolve().parent / "results"
+OUT = RESULTS / "models.json"
+
+
+def results_file(dataset: str) -> Path:
+    """Where a dataset's model benchmarks are written (the default dataset's: models.json)."""
+    from conflictstats.registry import DEFAULT_DATASET
+
+    return OUT if dataset == DEFAULT_DATASET else RESULTS / f"models-{dataset}.json"
 METRICS = ("civilians_killed", "people_displaced", "children_killed")
 
 
@@ -35,12 +46,24 @@ def main() -> int:
     ap.add_argument("--skip-real", action="store_true")
     ap.add_argument("--metrics", default=",".join(METRICS))
     ap.add_argument("--repeats", type=int, default=3, help="fit-time repeats per metric")
+    ap.add_argument("--dataset", default=None, help="dataset (default: the package's default)")
+    ap.add_argument("--window", default=None, help="START,END of the totals and the dispersion "
+                    "sensitivity (default: the dataset's campaign window)")
     args = ap.parse_args()
+    from conflictstats.registry import DEFAULT_DATASET, dataset_info
+
+    global OUT
+    dataset = args.dataset or DEFAULT_DATASET
+    OUT = results_file(dataset)
+    info = dataset_info(dataset)
+    w0, w1 = (args.window.split(",") if args.window
+              else (str(info.campaign_start), str(info.campaign_end)))
+    wkey = f"{w0}_{w1}"
 
     from conflictstats.models import fit, simulate
     from conflictstats.cli import json_safe as _clean
 
-    out: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count()}}
+    out: dict = {"dataset": dataset, "machine": {"python": platform.python_version(), "cpus": os.cpu_count()}}
     if not args.skip_simulation:
         t0 = time.perf_counter()
         sim = simulate(runs=args.runs, seed=args.seed)
@@ -61,7 +84,7 @@ def main() -> int:
         try:
             from conflictstats.api import load
 
-            figures, events = load("figures"), load("events")
+            figures, events = load("figures", dataset), load("events", dataset)
         except Exception as exc:  # the loader is another engineer's work; report, don't crash
             out["real_data_error"] = f"{type(exc).__name__}: {exc}"
     if figures is not None:
@@ -70,28 +93,28 @@ def main() -> int:
             times = []
             for _ in range(args.repeats):
                 t0 = time.perf_counter()
-                res = fit(m, figures=figures, events=events)
+                res = fit(m, dataset=dataset, figures=figures, events=events)
                 times.append(time.perf_counter() - t0)
-            pw = res.predict_window("2019-04-29", "2019-08-29")
+            pw = res.predict_window(w0, w1)
             real[m] = {"fit_seconds_min": round(min(times), 3),
                        "fit_seconds_all": [round(t, 3) for t in times],
                        "converged": bool(res.converged), "warnings": res.warnings,
                        "n_obs": res.nobs, "n_excluded": int(len(res.excluded)),
                        "reference": res.reference,
                        "breakpoints": [str(b.date.date()) for b in res.breakpoints],
-                       "predict_window_2019-04-29_2019-08-29": _clean(
+                       f"predict_window_{wkey}": _clean(
                            {k: v for k, v in pw.items() if k not in ("start", "end")})}
-            sens = res.dispersion_sensitivity("2019-04-29", "2019-08-29")
-            real[m]["dispersion_sensitivity_2019-04-29_2019-08-29"] = _clean(
+            sens = res.dispersion_sensitivity(w0, w1)
+            real[m][f"dispersion_sensitivity_{wkey}"] = _clean(
                 sens.to_dict(orient="records"))
             print(m, json.dumps(real[m], indent=1, default=str))
             if not args.skip_backtest:
                 from conflictstats.models import backtest
 
-                bt = backtest(m, figures=figures, events=events)
+                bt = backtest(m, dataset=dataset, figures=figures, events=events)
                 real[m]["backtest"] = _clean(bt)
                 print(m, "backtest", json.dumps(real[m]["backtest"], indent=1, default=str))
-                fc = backtest(m, figures=figures, events=events, mode="forecast")
+                fc = backtest(m, dataset=dataset, figures=figures, events=events, mode="forecast")
                 real[m]["backtest_forecast"] = _clean(fc)
                 print(m, "forecast", json.dumps(real[m]["backtest_forecast"], indent=1, default=str))
             real[m]["useful_windows"] = _clean(useful_windows(res))

@@ -153,18 +153,26 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """Without --dataset: every dataset's report, the comparison and the index page."""
     from .errors import UnreadableError
-    from .report import build_report
+    from .report import build_all, build_report, reports_root
 
+    if args.evaluation and not args.dataset:
+        raise UnknownNameError("--evaluation applies to one report: give --dataset too.")
     try:
-        paths = build_report(args.dataset, Path(args.out) if args.out else None, progress=not args.quiet,
-                             evaluation=Path(args.evaluation) if args.evaluation else None,
-                             scheduler=args.scheduler)
+        if args.dataset:
+            paths = build_report(args.dataset, Path(args.out) if args.out else None, progress=not args.quiet,
+                                 evaluation=Path(args.evaluation) if args.evaluation else None,
+                                 scheduler=args.scheduler)
+        else:
+            paths = build_all(Path(args.out) if args.out else None, progress=not args.quiet,
+                              scheduler=args.scheduler)
     except OSError as exc:  # an unwritable --out, a full disk: a message, not a traceback
         where = exc.filename or args.out or "the output folder"
         raise UnreadableError(f"{where}: cannot write the report: {exc.strerror or exc}.") from None
     if not args.quiet:
-        print(terminal_safe(f"wrote {len(paths)} files; open {paths[0].parent / 'index.html'}"))
+        where = paths[0].parent if args.dataset else Path(args.out) if args.out else reports_root()
+        print(terminal_safe(f"wrote {len(paths)} files; open {where / 'index.html'}"))
     return EXIT_OK
 
 
@@ -298,9 +306,11 @@ def parser() -> argparse.ArgumentParser:
                     help="also B parametric-bootstrap refits per run, for percentile intervals")
     sp.add_argument("--json", action="store_true")
     quiet_option(sp)
-    sp = command("report", "build the campaign report (HTML + Markdown)", fits=True)
-    sp.add_argument("--out", help="output folder (default: reports/<dataset> in a checkout, ./reports/<dataset> "
-                    "otherwise)")
+    sp = command("report", "build every campaign report, their comparison and the index page (HTML + "
+                 "Markdown); --dataset D for one report", dataset=False, fits=True)
+    sp.add_argument("--dataset", help="build only this dataset's report (default: all, with the comparison)")
+    sp.add_argument("--out", help="output folder (default: reports/ in a checkout, ./reports/ otherwise; with "
+                    "--dataset, the report's own folder, default reports/<dataset>)")
     sp.add_argument("--evaluation", help="recorded evaluation results (JSON) the report quotes (default: the "
                     "dataset's own evaluation.json)")
     quiet_option(sp)

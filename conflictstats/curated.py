@@ -1,7 +1,8 @@
 """Read the human-edited TOML files of a dataset into raw tables.
 
 One file per document (``sources/<source_id>.toml``) holds the document, its figures and the
-events it dates; ``codebook.toml`` holds the metrics. Raw tables keep each row's file and
+events it dates; ``codebook.toml`` beside the dataset folders holds the metrics every dataset
+shares (like ``originators.toml``: one definition of a metric, not a copy per campaign). Raw tables keep each row's file and
 place in it, so a failure can be traced to the line a curator must fix.
 """
 
@@ -13,7 +14,7 @@ import pandas as pd
 
 from .datamodel import COLUMNS
 from .errors import UnreadableError
-from .registry import tomllib
+from .registry import CODEBOOK_FILE, datasets_root, tomllib
 
 SOURCE_FILES = "sources"
 
@@ -43,10 +44,10 @@ def read_curated(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, list[
     rows: dict[str, list[dict]] = {"sources": [], "figures": [], "events": [], "codebook": []}
     where: dict[str, list[str]] = {k: [] for k in rows}
 
-    book = load_toml(folder / "codebook.toml")
+    book = load_toml(datasets_root() / CODEBOOK_FILE)  # shared, like originators.toml
     for i, m in enumerate(book.get("metric", []), 1):
         rows["codebook"].append(dict(m))
-        where["codebook"].append(f"codebook.toml, [[metric]] #{i}")
+        where["codebook"].append(f"../{CODEBOOK_FILE}, [[metric]] #{i}")
 
     files = sorted((folder / SOURCE_FILES).glob("*.toml"))
     for path in files:

@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -105,6 +105,12 @@ class DatasetInfo:
     authors: tuple[str, ...]
     homepage: str
     path: Path
+    # metric -> originator groups the models take as the reference scale, first present wins
+    # (optional ``[dataset.reference_originators]``; otherwise the models' own rule decides)
+    reference_originators: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    # event_id of the dated, sourced event that starts the offensive: day 0 when campaigns are
+    # compared (optional; otherwise the earliest offensive_start event)
+    offensive_start_event: str | None = None
 
     @property
     def coverage(self) -> tuple[dt.date, dt.date]:
@@ -149,6 +155,8 @@ def _dataset_info(name: str, root: str) -> DatasetInfo:
             coverage_end=d["coverage_end"], campaign_start=d["campaign_start"],
             campaign_end=d["campaign_end"], campaign_pcodes=tuple(d["campaign_pcodes"]),
             authors=tuple(d["authors"]), homepage=d["homepage"], path=path,
+            reference_originators=_references(d.get("reference_originators", {})),
+            offensive_start_event=_optional_text(d, "offensive_start_event"),
         )
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UnreadableError(f"{where}: cannot be read as TOML ({exc}).") from None
@@ -158,10 +166,32 @@ def _dataset_info(name: str, root: str) -> DatasetInfo:
         raise UnreadableError(f"{where}: [dataset] {exc}.") from None
 
 
+def _optional_text(d: dict, key: str) -> str | None:
+    value = d.get(key)
+    if value is not None and not (isinstance(value, str) and value):
+        raise TypeError(f"'{key}' must be text, not {value!r}")
+    return value
+
+
+def _references(table: object) -> dict[str, tuple[str, ...]]:
+    """``metric = "OHCHR"`` or ``metric = ["OHCHR", "SNHR"]`` entries, checked."""
+    if not isinstance(table, dict):
+        raise TypeError("'reference_originators' must be a table of metric = originator group(s)")
+    out = {}
+    for metric, names in table.items():
+        names = [names] if isinstance(names, str) else names
+        if not (isinstance(names, list) and names and all(isinstance(n, str) and n for n in names)):
+            raise TypeError(f"reference_originators.{metric} must be a group name or a list of them, "
+                            f"not {table[metric]!r}")
+        out[metric] = tuple(names)
+    return out
+
+
 _DATE_KEYS = ("release_date", "coverage_start", "coverage_end", "campaign_start", "campaign_end")
 
 
 ORIGINATORS_FILE = "originators.toml"
+CODEBOOK_FILE = "codebook.toml"  # the metrics, shared like the originators (read by curated.py)
 
 
 def read_originators() -> list[dict]:

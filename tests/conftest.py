@@ -76,12 +76,16 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeou
 
 
 @pytest.fixture(scope="session")
-def built_report(tmp_path_factory):
-    """The campaign report built twice by the real CLI, at the same time in two processes (other
-    hash seed, one --quiet): ``(folder_a, proc_a, folder_b, proc_b)``. Report and browser tests share it."""
+def built_reports(tmp_path_factory):
+    """Every report built by the real CLI, at the same time in two processes (other hash seed):
+    ``conflictstats report`` (every dataset, the comparison, the index) into ``a/``, and
+    ``conflictstats report --dataset <default> --quiet`` into ``b/<default>``. Returns
+    ``(root_a, proc_a, folder_b, proc_b)``; report and browser tests share it (one build of each)."""
+    from conflictstats.registry import DEFAULT_DATASET
+
     base = tmp_path_factory.mktemp("report")
-    outs = [base / "a" / "idlib-2019", base / "b" / "idlib-2019"]
-    cmds = [["report", "--out", str(outs[0])], ["report", "--out", str(outs[1]), "--quiet"]]
+    root, single = base / "a", base / "b" / DEFAULT_DATASET
+    cmds = [["report", "--out", str(root)], ["report", "--dataset", DEFAULT_DATASET, "--out", str(single), "--quiet"]]
     procs = []
     for cmd, seed in zip(cmds, ("0", "12345")):
         env = dict(os.environ, PYTHONHASHSEED=seed)
@@ -89,8 +93,15 @@ def built_report(tmp_path_factory):
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     results = []
     for p in procs:
-        out, err = p.communicate(timeout=900)
+        out, err = p.communicate(timeout=1800)
         results.append(subprocess.CompletedProcess(p.args, p.returncode, out, err))
     for r in results:
         assert r.returncode == 0, r.stdout + r.stderr
-    return outs[0], results[0], outs[1], results[1]
+    return root, results[0], single, results[1]
+
+
+@pytest.fixture(scope="session")
+def built_report(built_reports):
+    """The default dataset's report from both builds: ``(folder_a, proc_a, folder_b, proc_b)``."""
+    root, proc_a, single, proc_b = built_reports
+    return root / single.name, proc_a, single, proc_b

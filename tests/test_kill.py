@@ -196,7 +196,8 @@ def datasets(tmp_path_factory):
     for label in ("old", "new"):
         root = base / label
         shutil.copytree(src, root / NAME)
-        shutil.copy(src.parent / "originators.toml", root / "originators.toml")  # the shared registry
+        for shared in ("originators.toml", "codebook.toml"):  # the registry and codebook all datasets share
+            shutil.copy(src.parent / shared, root / shared)
         docs = sorted((root / NAME / "sources").glob("*.toml"))
         kept = docs[::5]
         for p in set(docs) - set(kept) | (set(kept[::10]) if label == "old" else set()):
@@ -251,7 +252,7 @@ def test_kill_report_leaves_old_or_new_files(datasets):
     base, roots = datasets
     out = base / "out-report"
     out.mkdir()
-    cmd = _cli("report", "--out", str(out), "--quiet")
+    cmd = _cli("report", "--dataset", NAME, "--out", str(out), "--quiet")
     env = _env(roots["new"])
     first, last, end = _calibrate(cmd, env, out)
     new = _files(out)

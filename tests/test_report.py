@@ -1,4 +1,5 @@
-"""The campaign report: reproducible bytes, a current committed copy, computed numbers, a clean CLI."""
+"""The reports: every campaign's, the comparison and the index page. Reproducible bytes, a
+current committed copy, computed numbers, working links, a clean CLI."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
+import conflictstats as cs
 from conftest import ROOT, run_cli
 
-COMMITTED = ROOT / "reports" / "idlib-2019"
-REGENERATE = "conflictstats report --dataset idlib-2019"
+COMMITTED = ROOT / "reports"
+REGENERATE = "conflictstats report"
+DATASETS = cs.list_datasets()
+PAGES = [*DATASETS, "comparison"]  # the folders of one build that hold a report (index.html + report.md)
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -35,9 +39,10 @@ def test_two_builds_are_byte_identical(built_report):
     assert not differ, f"files differ between two builds: {differ}"
 
 
-def test_committed_report_is_current(built_report):
-    """CI fails when reports/idlib-2019/ is stale; regenerate it with the command in the message."""
-    fresh = built_report[0]
+def test_committed_reports_are_current(built_reports):
+    """CI fails when reports/ is stale (any campaign report, the comparison or the index);
+    regenerate it with the command in the message."""
+    fresh = built_reports[0]
     if not COMMITTED.is_dir():
         pytest.fail(f"{COMMITTED} is missing; generate it with `{REGENERATE}` and commit it.")
     a, b = _files(fresh), _files(COMMITTED)
@@ -45,8 +50,9 @@ def test_committed_report_is_current(built_report):
     extra = sorted(set(b) - set(a))
     stale = sorted(n for n in set(a) & set(b) if a[n] != b[n])
     assert not (missing or extra or stale), (
-        f"the committed report is not current (missing {missing}, extra {extra}, different {stale}); "
-        f"regenerate it with `{REGENERATE}` and commit reports/idlib-2019/.")
+        f"the committed reports are not current (missing {missing}, extra {extra}, different {stale}); "
+        f"regenerate them with `{REGENERATE}` and commit reports/.")
+    assert {f"{page}/index.html" for page in PAGES} | {"index.html"} <= set(a)
 
 
 class _Refs(HTMLParser):
@@ -65,8 +71,9 @@ class _Refs(HTMLParser):
             self.links.append(a["href"])
 
 
-def test_html_is_self_contained(built_report):
-    out = built_report[0]
+@pytest.mark.parametrize("page", PAGES)
+def test_html_is_self_contained(built_reports, page):
+    out = built_reports[0] / page
     parser = _Refs()
     parser.feed((out / "index.html").read_text(encoding="utf-8"))
     assert "script" not in parser.tags and "link" not in parser.tags
@@ -81,8 +88,27 @@ def test_html_is_self_contained(built_report):
         assert "<dc:date>" not in text and "xlink:href=\"http" not in text
 
 
-def test_markdown_has_the_same_content(built_report):
-    out = built_report[0]
+def test_index_links_every_report_and_the_comparison(built_reports):
+    """reports/index.html links each campaign report and the comparison; every link between the
+    pages of a build resolves to a file of that build."""
+    root = built_reports[0]
+    parser = _Refs()
+    parser.feed((root / "index.html").read_text(encoding="utf-8"))
+    assert {f"{page}/index.html" for page in PAGES} <= set(parser.links)
+    for page in PAGES:
+        refs = _Refs()
+        refs.feed((root / page / "index.html").read_text(encoding="utf-8"))
+        for link in refs.links:
+            if not re.match(r"^(https?:|#)", link):
+                assert (root / page / link).resolve().is_file(), f"{page}: broken link {link}"
+    comparison = _Refs()
+    comparison.feed((root / "comparison" / "index.html").read_text(encoding="utf-8"))
+    assert {f"../{name}/index.html" for name in DATASETS} <= set(comparison.links)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_markdown_has_the_same_content(built_reports, page):
+    out = built_reports[0] / page
     md = (out / "report.md").read_text(encoding="utf-8")
     html = (out / "index.html").read_text(encoding="utf-8")
     md_heads = re.findall(r"^#{2,3} (.+)$", md, flags=re.M)
@@ -93,15 +119,16 @@ def test_markdown_has_the_same_content(built_report):
     assert re.findall(r"!\[[^\]]*\]\((figures/[^)]+)\)", md) == re.findall(r'<img src="([^"]+)"', html)
 
 
-def test_numbers_in_the_text_come_from_the_data(built_report):
-    """The counts the report states are the loaded tables' counts, and the sources list is complete."""
-    import conflictstats as cs
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_numbers_in_the_text_come_from_the_data(built_reports, dataset):
+    """The counts each report states are its dataset's loaded tables' counts, and the sources list
+    is complete."""
     from conflictstats.report.doc import fmt_int
     from conflictstats.manifest import read_sums
 
-    out = built_report[0]
+    out = built_reports[0] / dataset
     md = (out / "report.md").read_text(encoding="utf-8")
-    figures, sources, events = cs.load("figures"), cs.load("sources"), cs.load("events")
+    figures, sources, events = (cs.load(t, dataset) for t in ("figures", "sources", "events"))
     assert (f"This release holds {fmt_int(len(figures))} figures on {fmt_int(figures['metric'].nunique())} "
             f"metrics") in md
     assert f"{fmt_int(len(sources))} public documents, and {fmt_int(len(events))} dated events" in md
@@ -109,7 +136,7 @@ def test_numbers_in_the_text_come_from_the_data(built_report):
     assert sorted(listed) == sorted(sources["source_id"]), "the sources list is not every document"
     for url in sources["url"]:
         assert f"]({url})" in md
-    sums = read_sums(cs.api.table_path("figures").parent)
+    sums = read_sums(cs.api.table_path("figures", dataset).parent)
     assert sums["figures.parquet"] in md
     assert "Documented counts are not true totals" in md
     from conflictstats.audit import latest_audit
@@ -120,6 +147,34 @@ def test_numbers_in_the_text_come_from_the_data(built_report):
     assert (f"latest independent audit ({audit.file}, {audit.date.isoformat()}, of release {audit.release})" in md
             and f"an error in {audit.errors} of the {audit.checked} it could re-find "
                 f"({100 * audit.rate:.1f}%)" in md)
+
+    # the scale is a named originator's count, never the pool of small ones
+    assert "on the scale of other originators (pooled)" not in md
+
+
+def test_comparison_states_each_campaigns_day_zero(built_reports):
+    """Day 0 is each dataset's named event (dataset.toml), shown with its date; every modelled
+    metric the datasets share has a chart and a totals table per campaign and originator group."""
+    from conflictstats.models.compare import offensive_start
+
+    md = (built_reports[0] / "comparison" / "report.md").read_text(encoding="utf-8")
+    for name in DATASETS:
+        date, event = offensive_start(name)
+        assert f"| [{name}](../{name}/index.html) |" in md and f"| {date:%Y-%m-%d} |" in md
+        assert event == cs.registry.dataset_info(name).offensive_start_event
+    assert md.count("totals per campaign and originator group") >= 2
+    assert "figures/civilians_killed-campaigns.svg" in md and "figures/people_displaced-campaigns.svg" in md
+
+
+def test_report_records_what_is_not_recorded(built_reports):
+    """A dataset whose evaluation.json lacks runs says which, instead of borrowing numbers."""
+    from conflictstats.report.fitted import EVALUATION_FILE, Evaluation
+
+    for name in DATASETS:
+        md = (built_reports[0] / name / "report.md").read_text(encoding="utf-8")
+        ev = Evaluation.read(cs.registry.dataset_info(name).path / EVALUATION_FILE)
+        said = f"Not recorded for dataset {name} in `{EVALUATION_FILE}`" in md
+        assert said == (ev.simulation() is None or not ev.performance_benchmark()), name
 
 
 def test_report_text_follows_the_data():
@@ -137,6 +192,12 @@ def test_report_text_follows_the_data():
     text = " ".join(b.text for b in builder.doc.blocks if isinstance(b, Para))
     assert f"This release holds {n // 2:,} figures" in text
     assert f"holds {n:,} figures" not in text
+
+
+def test_evaluation_needs_one_dataset(tmp_path):
+    proc = run_cli("report", "--evaluation", "x.json", "--out", str(tmp_path / "r"))
+    assert proc.returncode == 3 and "give --dataset too" in proc.stderr
+    assert not (tmp_path / "r").exists()
 
 
 def test_unknown_dataset_is_a_usage_error(tmp_path):

@@ -43,6 +43,8 @@ def test_wheel_contains_datasets(wheel):
     assert any(n.startswith("conflictstats/datasets/idlib-2019/sources/") for n in names)
     assert "conflictstats/datasets/idlib-2019/evaluation.json" in names
     assert "conflictstats/datasets/originators.toml" in names  # one registry shared by every dataset
+    assert "conflictstats/datasets/codebook.toml" in names  # one codebook shared by every dataset
+    assert not any(n.endswith("/idlib-2020/codebook.toml") for n in names), "a per-dataset codebook copy"
     for text in ("methods", "limitations"):
         assert f"conflictstats/report/text/{text}.md" in names
 
@@ -66,7 +68,8 @@ def test_installed_wheel_builds_the_committed_report_bytes(installed, tmp_path):
     report from the same evaluation file: nothing is read from the checkout."""
     target, env = installed
     out = tmp_path / "report"
-    proc = subprocess.run([sys.executable, "-m", "conflictstats", "report", "--quiet", "--out", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "conflictstats", "report", "--dataset", "idlib-2019", "--quiet",
+                           "--out", str(out)],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr
     committed = ROOT / "reports" / "idlib-2019"

@@ -64,7 +64,7 @@ def write_dataset(root: Path, raw: dict, name: str = NAME) -> Path:
     folder = Path(root) / name
     (folder / "sources").mkdir(parents=True, exist_ok=True)
     shutil.copy(REAL / "dataset.toml", folder / "dataset.toml")
-    (folder / "codebook.toml").write_text(
+    (Path(root) / "codebook.toml").write_text(  # the codebook every dataset under this root shares
         "\n".join(toml_table("[[metric]]", m) for m in raw["codebook"]), encoding="utf-8")
     names = sorted({f["originator"] for f in raw["figures"] if isinstance(f.get("originator"), str)})
     # the registry every dataset under this root shares

@@ -21,9 +21,9 @@ from ..errors import NotEnoughDataError
 from ..registry import DEFAULT_DATASET
 from . import arguments as check
 from ._blas import single_thread_blas
-from ._common import campaign_window
+from ._common import campaign_pcodes, campaign_window
 from .latent import LatentCountModel
-from .observations import DAILY_SUFFIX, ObservationSet, build_observations
+from .observations import DAILY_SUFFIX, POOLED, ObservationSet, build_observations
 from .results import LatentResults
 from .trend import Breakpoint, candidate_breakpoints, design, select_breakpoints
 
@@ -31,22 +31,28 @@ __all__ = ["fit", "fit_observations", "backtest", "simulate", "synthetic_campaig
            "LatentResults", "LatentCountModel", "build_observations", "campaign_window"]
 
 
-def choose_reference(obs: pd.DataFrame, reference: str | None) -> str:
-    """The reference coverage group: given, else the campaign-wide group covering the most
-    days (then most figures, then name): the series that best pins down the scale. Its log
-    coverage is fixed at 0 and every estimate is on its scale."""
+def choose_reference(obs: pd.DataFrame, reference: str | None, preferred: Sequence[str] = ()) -> str:
+    """The reference coverage group: given; else the first of ``preferred`` (the dataset's
+    ``reference_originators`` for the metric) that has campaign-wide figures; else the
+    campaign-wide named group covering the most days (then most figures, then name): the series
+    that best pins down the scale. A pool of small originators is no one's count, so it is
+    taken only when nothing else is left. Its log coverage is fixed at 0 and every estimate is
+    on its scale."""
     groups = sorted(obs["group"].unique())
     if reference is not None:
         if reference not in groups:
             raise check.ArgumentError(f"reference {reference!r} not among coverage groups {groups}")
         return reference
+    for name in preferred:
+        if name in groups:
+            return name
     ranked = []
     for g in groups:
         sub = obs[obs["group"] == g]
         days: set[int] = set()
         for a, b in zip(sub["start"], sub["end"]):
             days.update(pd.date_range(a, b).asi8.tolist())
-        secondary = "[" in g or g.endswith(DAILY_SUFFIX)
+        secondary = "[" in g or g.endswith(DAILY_SUFFIX) or g == POOLED
         ranked.append((secondary, -len(days), -len(sub), g))
     ranked.sort()
     return ranked[0][3]
@@ -71,12 +77,14 @@ def fit_observations(obsset: ObservationSet, events: pd.DataFrame | None = None,
                      campaign: tuple[pd.Timestamp, pd.Timestamp] | None = None,
                      reference: str | None = None, seed: int = 0,
                      fixed: dict[str, float] | None = None, domain: tuple | None = None,
-                     aliases: dict[str, str] | None = None, start=None) -> LatentResults:
+                     aliases: dict[str, str] | None = None, start=None,
+                     preferred: Sequence[str] = ()) -> LatentResults:
     """Fit the latent model to prepared observations (see :func:`fit`).
 
     ``fixed`` holds variance components (by name, log scale) at given values, e.g. in refits;
     ``domain`` = (first, last day) widens the modelled period (a refit must be able to predict
-    a held-out window outside its own data); ``start`` warm-starts from an earlier result.
+    a held-out window outside its own data); ``start`` warm-starts from an earlier result;
+    ``preferred`` lists reference groups to take first (see :func:`choose_reference`).
     """
     t0 = time.perf_counter()
     obs = obsset.obs
@@ -91,7 +99,7 @@ def fit_observations(obsset: ObservationSet, events: pd.DataFrame | None = None,
         day0 = min(day0, pd.Timestamp(domain[0]))
         last = max(last, pd.Timestamp(domain[1]))
     n_days = int((last - day0).days) + 1
-    ref = choose_reference(obs, reference)
+    ref = choose_reference(obs, reference, preferred)
     groups = [ref] + [g for g in sorted(obs["group"].unique()) if g != ref]
     s_idx = (obs["start"] - day0).dt.days.to_numpy()
     e_idx = (obs["end"] - day0).dt.days.to_numpy()
@@ -193,9 +201,17 @@ def fit(metric: str, dataset: str = DEFAULT_DATASET, area: str | None = None,
     missing_start = kw.pop("missing_start", "campaign_start")
     check.fit_args(figures, metric, area, breakpoints, missing_start, campaign)
     obsset = build_observations(figures, metric, area=area, campaign=campaign,
-                                missing_start=missing_start)
+                                missing_start=missing_start, pcodes=campaign_pcodes(dataset))
     return fit_observations(obsset, events=events, breakpoints=breakpoints, campaign=campaign,
-                            aliases=originator_aliases(figures), **kw)
+                            aliases=originator_aliases(figures),
+                            preferred=preferred_references(dataset, metric), **kw)
+
+
+def preferred_references(dataset: str, metric: str) -> tuple[str, ...]:
+    """The dataset's declared reference groups for a metric (dataset.toml), possibly none."""
+    from conflictstats.registry import dataset_info
+
+    return dataset_info(dataset).reference_originators.get(metric, ())
 
 
 from .evaluation import backtest  # noqa: E402

@@ -30,12 +30,6 @@ def campaign_pcodes(dataset: str = DEFAULT_DATASET) -> frozenset[str]:
     return frozenset(dataset_info(dataset).campaign_pcodes)
 
 
-def __getattr__(name: str):
-    if name == "CAMPAIGN_PCODES":  # the default dataset's, read on first use
-        return campaign_pcodes()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def campaign_window(dataset: str = DEFAULT_DATASET) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The campaign window of a dataset, from its dataset.toml through the registry (one source)."""
     from conflictstats.registry import dataset_info

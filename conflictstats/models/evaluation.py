@@ -19,7 +19,7 @@ import pandas as pd
 from ..registry import DEFAULT_DATASET
 from ..scheduling import check_scheduler, map_tasks
 from . import arguments as check
-from ._common import campaign_window
+from ._common import campaign_pcodes, campaign_window
 from .baselines import SCORE_KEYS, baseline_prediction, scores
 from .observations import SHORT_DAYS, build_observations
 
@@ -123,7 +123,7 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
     """
     from conflictstats.api import load
 
-    from . import MIN_FIT_OBS, fit_observations, not_enough_data, originator_aliases
+    from . import MIN_FIT_OBS, fit_observations, not_enough_data, originator_aliases, preferred_references
 
     from conflictstats.suggest import check_name
 
@@ -134,8 +134,10 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
     events = load("events", dataset=dataset) if events is None else events
     campaign = kw.pop("campaign", None) or campaign_window(dataset)
     aliases = originator_aliases(figures)
+    pcodes = campaign_pcodes(dataset)
+    kw.setdefault("preferred", preferred_references(dataset, metric))
     t0 = time.perf_counter()
-    full = build_observations(figures, metric, area=area, campaign=campaign)
+    full = build_observations(figures, metric, area=area, campaign=campaign, pcodes=pcodes)
     if len(full.obs) < MIN_FIT_OBS:
         raise not_enough_data(full)
     domain = (min(full.obs["start"].min(), campaign[0]), max(full.obs["end"].max(), campaign[1]))
@@ -149,7 +151,7 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
     outs = map_tasks(_refit_fold, folds, scheduler, desc=f"backtest {metric} ({mode})", unit="refit",
                      figures=figures, metric=metric, area=area, campaign=campaign, events=events,
                      breakpoints=breakpoints, fixed=fixed, domain=domain, aliases=aliases,
-                     start=full_res, kw=kw)
+                     start=full_res, pcodes=pcodes, kw=kw)
     preds = [p for p, _, _ in outs if p is not None]
     failed = [f for _, f, _ in outs if f is not None]
     not_conv = sum(nc for _, _, nc in outs)
@@ -172,7 +174,7 @@ def backtest(metric: str, dataset: str = DEFAULT_DATASET, figures: pd.DataFrame 
 
 
 def _refit_fold(fold: tuple, figures: pd.DataFrame, metric: str, area, campaign, events,
-                breakpoints, fixed, domain, aliases, start, kw: dict) -> tuple:
+                breakpoints, fixed, domain, aliases, start, kw: dict, pcodes=None) -> tuple:
     """One fold: refit on its training figures, predict its held-out ones.
 
     Returns (predictions or None, failure or None, 1 if the refit did not converge else 0);
@@ -181,7 +183,7 @@ def _refit_fold(fold: tuple, figures: pd.DataFrame, metric: str, area, campaign,
     from . import fit_observations
 
     name, keep, held = fold
-    tr = build_observations(figures[keep], metric, area=area, campaign=campaign)
+    tr = build_observations(figures[keep], metric, area=area, campaign=campaign, pcodes=pcodes)
     if len(tr.obs) < 4:
         return None, f"{name}: fewer than 4 observations left", 0
     try:

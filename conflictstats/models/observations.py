@@ -15,13 +15,14 @@ interval ``[lo, hi]`` for the count: ``lo == hi`` is exact, ``hi == inf`` right-
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from ..datamodel import qualifier_interval as figure_interval
 from ..datamodel import rounding_half_width, rounding_unit  # noqa: F401 (part of this module's API)
-from ._common import CAMPAIGN_PCODES
+from ._common import campaign_pcodes
 
 POOLED = "other originators (pooled)"
 OUTSIDE_DAYS = 31
@@ -141,11 +142,13 @@ def check_selection(figures: pd.DataFrame, metric: str, area: str | None = None)
 def build_observations(figures: pd.DataFrame, metric: str, area: str | None = None,
                        campaign: tuple[pd.Timestamp, pd.Timestamp] | None = None,
                        missing_start: str = "campaign_start",
-                       increments: bool = False, min_group_obs: int = MIN_GROUP_OBS) -> ObservationSet:
+                       increments: bool = False, min_group_obs: int = MIN_GROUP_OBS,
+                       pcodes: Iterable[str] | None = None) -> ObservationSet:
     """Turn the figures of one metric into likelihood terms (see module docstring).
 
     ``area=None`` means the campaign area as a whole: figures whose ``area_scope`` is
-    ``campaign_area`` or ``governorate`` and whose admin-1 p-codes all lie in SY02/SY05/SY07.
+    ``campaign_area`` or ``governorate`` and whose admin-1 p-codes all lie in ``pcodes``, the
+    fitted dataset's ``campaign_pcodes`` (dataset.toml; None: the default dataset's).
     Otherwise ``area`` is matched against the ``area`` column (case-insensitive) or, if it is a
     p-code, against single-governorate figures of that p-code.
     ``increments=True`` turns each running series into increments (for likelihoods that treat
@@ -175,10 +178,11 @@ def build_observations(figures: pd.DataFrame, metric: str, area: str | None = No
     pc = f["admin1_pcodes"].apply(lambda v: frozenset(v) if v is not None else frozenset())
     scope = f["area_scope"].astype(str)
     if area is None:
+        area_codes = frozenset(pcodes) if pcodes is not None else campaign_pcodes()
         keep = scope.isin(["campaign_area", "governorate"]) & pc.apply(
-            lambda s: len(s) > 0 and s <= CAMPAIGN_PCODES)
+            lambda s: len(s) > 0 and s <= area_codes)
         drop(f[~keep], "outside the campaign-area selection (area=None uses campaign_area or "
-                       "governorate figures within SY02/SY05/SY07)")
+                       f"governorate figures within {'/'.join(sorted(area_codes))})")
     else:
         a = area.strip().lower()
         keep = (f["area"].astype(str).str.strip().str.lower() == a) | pc.apply(

@@ -260,3 +260,37 @@ def months_chart(per_month: pd.DataFrame, labels: dict[str, str], title: str) ->
         ax.grid(axis="y", color="#e0e0e0", lw=0.6)
         ax.legend(fontsize=7, frameon=False)
         return _svg(fig)
+
+
+def campaigns_chart(frame: pd.DataFrame, names: dict[str, str], unit: str, title: str) -> bytes:
+    """Campaigns on one axis (``cs.compare``'s frame): days since each offensive's start, the
+    realised count since then with its 95% band, and each campaign's own largest reports."""
+    from matplotlib.ticker import FuncFormatter
+
+    with _style():
+        fig, (ax,) = _new(4.8)
+        for i, (dataset, sub) in enumerate(frame.groupby("dataset", sort=False)):
+            col = PALETTE[i % len(PALETTE)]
+            ax.fill_between(sub["day"], sub["cum_ci_lower"], sub["cum_ci_upper"], color=col, alpha=0.25, lw=0)
+            ax.plot(sub["day"], sub["cum_estimate"], color=col, lw=1.6,
+                    label=f"{names.get(dataset, dataset)}: model ({sub['reference'].iloc[0]} scale, 95% CI)")
+            big = sub[sub["largest_report"].notna()]
+            ax.plot(big["day"], big["largest_report"], ls="none", marker="D", ms=5, mfc="white", mec=col,
+                    mew=1.4, label=f"{names.get(dataset, dataset)}: its largest reports")
+            for k, (_, r) in enumerate(big.sort_values("largest_report").iterrows()):  # staggered labels
+                ax.annotate(f"{float(r['largest_report']):,.0f} ({r['largest_report_originator']})",
+                            (r["day"], r["largest_report"]), textcoords="offset points", xytext=(-6, 4 + 9 * k),
+                            ha="right", fontsize=6.5, color=col,
+                            arrowprops={"arrowstyle": "-", "color": col, "lw": 0.5})
+        ax.axvline(0, color=EVENT_COLOURS["offensive_start"], lw=0.9)
+        ax.text(0, 0.995, " offensive start", transform=ax.get_xaxis_transform(), rotation=90, ha="right",
+                va="top", fontsize=6.5, color=EVENT_COLOURS["offensive_start"])
+        ax.set_xlim(left=min(-2, float(frame["day"].min())))
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.set_xlabel("days since the offensive's start (each campaign's own dated event)")
+        ax.set_ylabel(f"{unit} since the start")
+        ax.set_title(title, loc="left")
+        ax.grid(color="#e0e0e0", lw=0.6)
+        fig.legend(loc="outside lower center", ncols=2, fontsize=7, frameon=False)
+        return _svg(fig)

@@ -14,6 +14,8 @@ from . import charts
 from .doc import NOT_AVAILABLE, Items, fmt_int, fmt_num, fmt_pct, table
 from .fitted import Evaluation
 
+SENSITIVITY = "dispersion_sensitivity_"  # + "<start>_<end>": the key bench_models.py records
+
 
 class EvaluationSections:
     """Model checking and the speed appendix; mixed into the report's Builder."""
@@ -23,6 +25,11 @@ class EvaluationSections:
     def model_checking(self) -> None:
         ctx = self.ctx
         self.h(2, "Model checking")
+        missing = self.unrecorded()
+        if missing:
+            self.p(f"Not recorded for dataset {ctx.info.name} in `{self.evaluation.name}`: "
+                   f"{'; '.join(missing)}. The sections below say so where they would quote them; "
+                   "no number is borrowed from another dataset's runs.", note=True)
         self.simulation()
         self.h(3, "Leave-one-document-out backtest on the real figures")
         self.p("Leave-one-document-out backtest: every document's figures are removed in turn, the model "
@@ -72,6 +79,21 @@ class EvaluationSections:
                        "Calibration plot: nominal against observed coverage of prediction intervals",
                        "Observed coverage of the 80% and 95% prediction intervals on held-out figures; "
                        "points on the dashed diagonal are perfectly calibrated.")
+
+    def unrecorded(self) -> list[str]:
+        """The recorded runs this dataset's evaluation file lacks, in plain words."""
+        ev, out = self.evaluation, []
+        if ev.simulation() is None:
+            out.append("the calibration on synthetic campaigns (python benchmarks/bench_models.py)")
+        rec = ev.backtests() or {}
+        for key, what in (("backtest", "leave-one-document-out backtest"), ("backtest_forecast", "real-time backtest")):
+            lacking = [self.ctx.label(m).lower() for m in self.ctx.modelled_metrics
+                       if not isinstance((rec.get(m) or {}).get(key), dict)]
+            if lacking:
+                out.append(f"the {what} of {', '.join(lacking)}")
+        if not ev.performance_benchmark():
+            out.append("the speed and memory measurements (python benchmarks/run.py)")
+        return out
 
     def forecast(self) -> None:
         """The real-time backtest: fit on what was published up to each 14-day cut-off, predict
@@ -124,14 +146,16 @@ class EvaluationSections:
 
     def dispersion_sensitivity(self) -> None:
         """Campaign totals with the day-to-day dispersion held at a quarter and four times its
-        estimate (recorded by ``benchmarks/bench_models.py``)."""
+        estimate (recorded by ``benchmarks/bench_models.py`` as
+        ``dispersion_sensitivity_<start>_<end>``, the window it was run for)."""
         rec = self.evaluation.backtests() or {}
-        rows = []
+        rows, window = [], None
         for metric in self.ctx.modelled_metrics:
-            sens = (rec.get(metric) or {}).get("dispersion_sensitivity_2019-04-29_2019-08-29")
-            if not sens:
+            found = sorted(k for k in (rec.get(metric) or {}) if k.startswith(SENSITIVITY))
+            if not found:
                 continue
-            for r in sens:
+            window = found[0][len(SENSITIVITY):].split("_")
+            for r in rec[metric][found[0]]:
                 rows.append([self.ctx.label(metric), fmt_num(r.get("factor"), 2),
                              fmt_int(r.get("mean")),
                              f"{fmt_int(r.get('ci_lower'))}–{fmt_int(r.get('ci_upper'))}",
@@ -139,13 +163,16 @@ class EvaluationSections:
                              "yes" if r.get("converged") else "no"])
         if not rows:
             return
+        a, b = (pd.Timestamp(x) for x in window)
+        same = a.year == b.year
+        span = f"{a.day} {a:%B}{'' if same else f' {a.year}'} to {b.day} {b:%B}{'' if same else f' {b.year}'}"
         self.h(3, "Sensitivity to the day-to-day dispersion")
         self.p("Window totals say little about how much single days vary, so the shared day-to-day "
                "overdispersion is weakly identified. Refitting with it held at a quarter and at four "
-               "times its estimate shows how much the realised total for 29 April to 29 August (on the "
+               f"times its estimate shows how much the realised total for {span} (on the "
                f"reference originator's scale) depends on it. Read from `{self.evaluation.name}`.")
         self.doc.add(table(["metric", "dispersion × estimate", "total", "95% CI", "95% PI", "converged"],
-                           rows, caption="Realised total, 29 April to 29 August 2019, under other "
+                           rows, caption=f"Realised total, {span}{f' {b.year}' if same else ''}, under other "
                                          "day-to-day dispersions.",
                            numeric=[False, True, True, False, False, False]))
 

@@ -38,6 +38,7 @@ class ModelRun:
     reference_report: str | None = None  # the reference's own longest report, shown beside the totals
     reference_total: dict | None = None  # what the reference itself would count for the campaign
     crosscheck: dict | None = None  # UnobservedComponents and changepoint search on the daily series
+    result: object | None = field(default=None, repr=False)  # the converged fit, reused by the comparison
 
     @property
     def total(self) -> dict | None:
@@ -81,6 +82,7 @@ def fit_metric(ctx: DataContext, metric: str) -> ModelRun:
                 run.reference_total = res.predict_window(cs, ce, originator=res.reference,
                                                          alpha=ALPHA)
                 run.crosscheck = res.cross_checks()
+                run.result = res
         seen = {f"{w.category.__name__}: {' '.join(str(w.message).split())}" for w in caught}
         run.warnings += sorted(seen - set(run.warnings))
         if not run.converged:

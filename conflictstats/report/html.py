@@ -22,6 +22,8 @@ def inline(text: str) -> str:
             label = escape(m.group(1))
             if url.startswith(("http://", "https://")):
                 out.append(f'<a href="{escape(url)}" rel="noreferrer">{label}</a>')
+            elif LOCAL_PAGE.match(url):  # another page of the same set of reports
+                out.append(f'<a href="{escape(url)}">{label}</a>')
             else:
                 out.append(label)
         pos = m.end()
@@ -29,6 +31,8 @@ def inline(text: str) -> str:
     return "".join(out)
 
 
+# Links between the reports of one build: "<dataset>/index.html", "../comparison/index.html".
+LOCAL_PAGE = re.compile(r"^(\.\./)?([a-z0-9][a-z0-9-]*/)?index\.html$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
