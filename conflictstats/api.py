@@ -22,7 +22,7 @@ __all__ = ["load", "list_datasets", "list_tables", "cite", "table_path"]
 def list_tables(dataset: str = DEFAULT_DATASET) -> list[str]:
     """The tables of a dataset, in the contract's order.
 
-    >>> list_tables("idlib-2019")
+    >>> list_tables(DEFAULT_DATASET)
     ['sources', 'figures', 'events', 'codebook']
     """
     dataset_dir(dataset)
@@ -112,7 +112,7 @@ def load(table: str, dataset: str = DEFAULT_DATASET, release: str | None = None)
 def cite(dataset: str = DEFAULT_DATASET, format: str = "text") -> str:
     """How to cite a dataset: ``format`` is "text" or "bibtex".
 
-    >>> cite("idlib-2019", format="bibtex").startswith("@misc{conflictstats_idlib_2019_")
+    >>> cite(format="bibtex").startswith("@misc{conflictstats_")
     True
     """
     info = dataset_info(dataset)

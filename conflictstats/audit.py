@@ -32,7 +32,7 @@ def figure_line(fig: pd.Series, source: pd.Series) -> str:
 
 
 # An audit record (AUDIT*.md in the dataset folder) opens each audit with a level-1 heading naming
-# the release audited ("# Audit of idlib-2019 release 2019.2.1 ...") and states
+# the release audited ("# Audit of <dataset> release <release> ...") and states
 # "- **Date:** YYYY-MM-DD" and "- **Error rate:** E of the N figures ..."; a file holding several
 # audits keeps the newest on top.
 AUDIT_FILES = "AUDIT*.md"

@@ -64,7 +64,7 @@ def in_checkout() -> bool:
 def list_datasets() -> list[str]:
     """Names of the datasets shipped with this installation.
 
-    >>> "idlib-2019" in list_datasets()
+    >>> DEFAULT_DATASET in list_datasets()
     True
     """
     root = datasets_root()
