@@ -141,7 +141,7 @@ def test_numbers_in_the_text_come_from_the_data(built_reports, dataset):
     assert "Documented counts are not true totals" in md
     from conflictstats.audit import latest_audit
 
-    audit = latest_audit(cs.api.table_path("figures").parent)
+    audit = latest_audit(cs.api.table_path("figures", dataset).parent)
     checked = figures["checked_on"].notna()
     assert f"{fmt_int(checked.sum())} of the figures ({100 * checked.mean():.1f}%) were re-read" in md
     assert (f"latest independent audit ({audit.file}, {audit.date.isoformat()}, of release {audit.release})" in md
