@@ -371,3 +371,24 @@ def test_an_export_file_name_from_a_bad_datapackage_version_is_refused(site, cac
     with pytest.raises(IntegrityError, match="not a valid release name"):
         export(DS, "xlsx", tmp_path / "out", release=REL)
     assert not any((tmp_path / "out").glob("*.xlsx")) and not (tmp_path / "escaped.xlsx").exists()
+
+
+def _redirect_cases() -> list[tuple[str, str]]:
+    """The bad-input corpus's redirect cases (tests/data/bad/MANIFEST.tsv, kind "redirect")."""
+    bad = Path(__file__).resolve().parent / "data" / "bad"
+    rows = [line.split("\t") for line in (bad / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+    return [(r[0], (bad / r[0]).read_text(encoding="utf-8").strip()) for r in rows if r[1] == "redirect"]
+
+
+@pytest.mark.parametrize("case,target", _redirect_cases())
+def test_bad_redirect_corpus_is_refused_naming_the_target(case, target, site, cache):
+    """Every redirect in the corpus is refused (exit 2 on the command line: UnreadableError) and
+    named, and nothing is left in the cache."""
+    root, anchor = site
+    with serve(root) as srv:
+        srv.behaviours[_path("events.parquet")] = Behaviour(status=302, location=target)
+        with pytest.raises(UnreadableError, match="refused") as err:
+            fetch(DS, REL, base_url=srv.url, sha256sums=anchor, retries=0)
+    assert target in str(err.value), case
+    assert not (cache / DS / REL / "events.parquet").exists()
