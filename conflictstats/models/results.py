@@ -105,7 +105,7 @@ class LatentResults:
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Parameter intervals, columns 0 and 1 like statsmodels."""
-        _check_alpha(alpha)
+        check.alpha(alpha)
         z = self._t_quantile(alpha)
         p, se = self.params, self.bse
         return pd.DataFrame({0: p - z * se, 1: p + z * se})
@@ -143,20 +143,8 @@ class LatentResults:
         return None, 1 if (days <= SHORT_DAYS and kind == 0) else kind
 
     def _day(self, date) -> int:
-        if date is None:
-            raise ValueError("a window needs a start and an end date (got None)")
-        try:
-            ts = pd.Timestamp(date)
-        except pd.errors.OutOfBoundsDatetime:
-            raise ValueError(f"{date!r} is outside the modelled period") from None
-        except (ValueError, TypeError, OverflowError) as exc:
-            raise ValueError(f"not a date: {date!r}") from exc
-        if ts is pd.NaT:
-            raise ValueError("a window needs a start and an end date (got NaT)")
-        try:
-            return int((ts.normalize() - self.model.day0).days)
-        except (OverflowError, pd.errors.OutOfBoundsDatetime, pd.errors.OutOfBoundsTimedelta):
-            raise ValueError(f"{date!r} is outside the modelled period") from None
+        """Day index of a date in the modelled period (checked by :mod:`.arguments` first)."""
+        return int((check.date(date) - self.model.day0).days)
 
     def predict_many(self, windows: list[tuple], alphas: tuple[float, ...] = (0.05,),
                      report_noise: bool = True,
@@ -165,25 +153,20 @@ class LatentResults:
         alpha ``ci_lower/upper`` (the count on the group's scale) and ``pi_lower/upper`` (a new
         report of that group; without ``report_noise`` the same as the CI). The first alpha's
         columns are unsuffixed, the others suffixed ``_80`` etc."""
-        check.windows(self, windows)
+        check.windows(self, windows)  # parseable, ordered, inside the modelled period
         for a in alphas:
-            _check_alpha(a)
+            check.alpha(a)
         m, L = self.model, self.model.lay
         D = L.D
         s = np.array([self._day(w[0]) for w in windows], int)
         e = np.array([self._day(w[1]) for w in windows], int)
-        if np.any(e < s):
-            raise ValueError("a window ends before it starts")
-        if np.any(s < 0) or np.any(e >= D):
-            first = m.day0.date()
-            last = (m.day0 + pd.Timedelta(days=D - 1)).date()
-            raise ValueError(f"a window lies outside the modelled period {first} to {last}")
         gk = [self.group_of(w[2], int(b - a + 1)) for w, a, b in zip(windows, s, e)]
         gidx = np.array([-1 if g is None else g for g, _ in gk])
         lw, P = window_terms(m.x(self.fit.theta), window_mask(s, e, D))
         unseen = gidx < 0
         kinds = np.array([k for _, k in gk])
         R = m.rest_jacobian(np.where(unseen, 0, gidx), e).tolil()
+        kind_means = []
         for k in np.unique(kinds[unseen]):
             # an originator the fit never saw is read as a typical one of its kind on that day:
             # the average of the fitted originators' coverage and drift (its own differs from
@@ -191,12 +174,12 @@ class LatentResults:
             rows = np.flatnonzero(unseen & (kinds == k))
             members = [g for g in range(L.G) if m.kind[g] == k]
             if members:
-                avg = sum(m.rest_jacobian(np.full(len(rows), g), e[rows]) for g in members)
-                R[rows] = avg / len(members)
+                R[rows] = sum(m.rest_jacobian(np.full(len(rows), g), e[rows]) for g in members) / len(members)
+            else:
+                kind_means.append((rows, L.mu.start + k))
         J = m.jacobian_rows(P, R.tocsr())
-        for k in np.unique(kinds[unseen]):
-            if not any(m.kind[g] == k for g in range(L.G)):
-                J[unseen & (kinds == k), L.mu.start + k] = 1.0
+        for rows, col in kind_means:
+            J[rows, col] = 1.0
         eta = lw + J[:, L.gamma.start:] @ self.fit.theta[L.gamma.start:]
         var = np.einsum("ij,jk,ik->i", J, self.fit.Sigma, J)
         var = var + np.where(unseen, self.fit.V.tau2, 0.0)
@@ -256,8 +239,6 @@ class LatentResults:
         cs, ce = self.campaign
         s0 = pd.Timestamp(start if start is not None else cs)
         e0 = pd.Timestamp(end if end is not None else ce)
-        if e0 < s0:
-            raise ValueError(f"start {s0.date()} is after end {e0.date()}")
         dates = pd.date_range(s0, e0, freq="D")
         p = self.predict_many([(d, d, None) for d in dates] + [(s0, d, None) for d in dates],
                               (alpha,))
@@ -395,10 +376,6 @@ class LatentResults:
 
 # A window whose 95% interval spans more than this factor is "not identified from the reports".
 IDENTIFIED_RATIO = 10.0
-
-
-def _check_alpha(alpha: float) -> None:
-    check.alpha(alpha)
 
 
 def _windows(windows, originator: str | None) -> list[tuple]:
