@@ -141,3 +141,15 @@ def test_an_unseen_but_real_originator_still_predicts_on_the_reference_scale():
     res = _fitted()
     out = res.predict_window("2019-05-01", "2019-05-31", originator="OHCHR")
     assert out["mean"] > 0
+
+
+def test_a_group_label_the_fit_did_not_see_is_not_a_typo():
+    """A coverage-group label of another fit ("News media (daily tallies)", whose originator label
+    is the registry's "News media (own tally)" shortened) is an unseen originator, not a misspelling:
+    the real-time backtest predicts such targets instead of losing their cut-off."""
+    from conflictstats.models.observations import check_originator
+
+    check_originator("News media (daily tallies)", ["SNHR", "SOHR (daily tallies)"], {})
+    check_originator("News media", ["SNHR"], {})
+    with pytest.raises(UnknownNameError, match="did you mean"):
+        check_originator("News medai", ["SNHR"], {})

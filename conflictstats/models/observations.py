@@ -102,6 +102,7 @@ def check_originator(name: str, groups, aliases: dict[str, str]) -> None:
     registry = originator_groups()
     known = {*groups, *aliases, *aliases.values(), *registry, *registry.values(),
              *ORIGINATOR_ALIASES.values(), POOLED}
+    known |= {canonical_originator(k) for k in known}  # a group's own label ("News media")
     # a coverage-group label: its originator, without the daily-tally suffix or governorate tag
     name = name.removesuffix(DAILY_SUFFIX).split(" [")[0].strip() or name
     if name.lower() in {k.lower() for k in known} or canonical_originator(name) in known:
